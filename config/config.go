@@ -1,0 +1,253 @@
+// Package config reads taskapi's configuration from the environment once, at
+// start, and refuses bad values with one clear line. The legacy names stay
+// (AWS_REGION, USERS_TABLE, TASKS_TABLE, JWT_SECRET, PASS_SECRET_KEY,
+// REDIS_HOST, REDIS_PORT, ENVIRONMENT); the rest are taskapi's own.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Store kinds.
+const (
+	StoreEmbedded = "embedded"
+	StoreDynamoDB = "dynamodb"
+)
+
+// Lambda event formats.
+const (
+	EventHTTPAPIv2 = "http-api-v2" // API Gateway HTTP API, payload 2.0 (what terraform/ deploys)
+	EventRESTAPIv1 = "rest-api-v1" // API Gateway REST API, payload 1.0
+)
+
+// MinSecretLen is the shortest JWT_SECRET accepted outside development:
+// HS256 wants a key at least as long as its 256-bit output.
+const MinSecretLen = 32
+
+// Config is everything taskapi reads from its environment.
+type Config struct {
+	Environment string // "development" (the default outside Lambda) or anything else, e.g. "production"
+	Port        int
+
+	Store            string
+	DataDir          string
+	DynamoDBEndpoint string
+	AWSRegion        string
+	UsersTable       string
+	TasksTable       string
+
+	JWTSecret      string
+	JWTSecretParam string // SSM parameter name holding the JWT secret (Lambda)
+	JWTTTL         time.Duration
+	PassSecretKey  string
+	PassKeyParam   string // SSM parameter name holding PASS_SECRET_KEY (Lambda)
+
+	RedisHost string
+	RedisPort int
+	RedisTLS  bool
+
+	CORSOrigins   []string
+	Introspection bool
+	LogLevel      string
+	LogFormat     string // "json" or "text"
+
+	Lambda            bool // AWS_LAMBDA_RUNTIME_API is set
+	LambdaEventFormat string
+}
+
+// Development reports whether taskapi runs in development mode.
+func (c Config) Development() bool { return c.Environment == "development" }
+
+// CacheEnabled reports whether Redis is configured.
+func (c Config) CacheEnabled() bool { return c.RedisHost != "" }
+
+// RedisAddr is host:port of Redis.
+func (c Config) RedisAddr() string { return fmt.Sprintf("%s:%d", c.RedisHost, c.RedisPort) }
+
+// Load reads the configuration with getenv (os.Getenv in main) and
+// validates it. Secrets stay as given; ResolveDevSecret fills a missing
+// JWT_SECRET in development.
+func Load(getenv func(string) string) (Config, error) {
+	env := func(k, def string) string {
+		if v := strings.TrimSpace(getenv(k)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Lambda:            getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		Store:             strings.ToLower(env("STORE", StoreEmbedded)),
+		DataDir:           env("DATA_DIR", "./data"),
+		DynamoDBEndpoint:  env("DYNAMODB_ENDPOINT", ""),
+		AWSRegion:         env("AWS_REGION", env("AWS_DEFAULT_REGION", "")),
+		UsersTable:        env("USERS_TABLE", "taskapi-users"),
+		TasksTable:        env("TASKS_TABLE", "taskapi-tasks"),
+		JWTSecret:         getenv("JWT_SECRET"),
+		JWTSecretParam:    env("JWT_SECRET_PARAM", ""),
+		PassSecretKey:     getenv("PASS_SECRET_KEY"),
+		PassKeyParam:      env("PASS_SECRET_KEY_PARAM", ""),
+		RedisHost:         env("REDIS_HOST", ""),
+		LogLevel:          strings.ToLower(env("LOG_LEVEL", "info")),
+		LambdaEventFormat: strings.ToLower(env("LAMBDA_EVENT_FORMAT", EventHTTPAPIv2)),
+	}
+	defEnv := "development"
+	if c.Lambda {
+		defEnv = "production"
+	}
+	c.Environment = strings.ToLower(env("ENVIRONMENT", defEnv))
+	defFormat := "json"
+	if c.Development() {
+		defFormat = "text"
+	}
+	c.LogFormat = strings.ToLower(env("LOG_FORMAT", defFormat))
+
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	var err error
+	if c.Port, err = port(env("PORT", "8080")); err != nil {
+		bad("PORT: %v", err)
+	}
+	if c.RedisPort, err = port(env("REDIS_PORT", "6379")); err != nil {
+		bad("REDIS_PORT: %v", err)
+	}
+	if c.RedisTLS, err = boolean(env("REDIS_TLS", "false")); err != nil {
+		bad("REDIS_TLS: %v", err)
+	}
+	if c.Introspection, err = boolean(env("GRAPHQL_INTROSPECTION", "true")); err != nil {
+		bad("GRAPHQL_INTROSPECTION: %v", err)
+	}
+	if c.JWTTTL, err = duration(env("JWT_TTL", "1h")); err != nil {
+		bad("JWT_TTL: %v", err)
+	} else if c.JWTTTL < time.Minute || c.JWTTTL > 30*24*time.Hour {
+		bad("JWT_TTL: %s is outside 1m..720h", c.JWTTTL)
+	}
+	switch c.Store {
+	case StoreEmbedded:
+	case StoreDynamoDB:
+		if c.AWSRegion == "" {
+			if c.DynamoDBEndpoint == "" {
+				bad("AWS_REGION: required with STORE=dynamodb")
+			}
+			c.AWSRegion = "us-east-1"
+		}
+		if c.UsersTable == c.TasksTable {
+			bad("USERS_TABLE and TASKS_TABLE must differ (both are %q)", c.UsersTable)
+		}
+	default:
+		bad("STORE: %q is not embedded or dynamodb", c.Store)
+	}
+	if c.DynamoDBEndpoint != "" {
+		if u, err := url.Parse(c.DynamoDBEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("DYNAMODB_ENDPOINT: %q is not an http(s) URL", c.DynamoDBEndpoint)
+		}
+	}
+	if !c.Development() && c.JWTSecret == "" && c.JWTSecretParam == "" {
+		bad("JWT_SECRET: required when ENVIRONMENT=%s (only development generates one)", c.Environment)
+	}
+	if c.JWTSecret != "" && !c.Development() && len(c.JWTSecret) < MinSecretLen {
+		bad("JWT_SECRET: must be at least %d characters outside development", MinSecretLen)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		bad("LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	switch c.LambdaEventFormat {
+	case EventHTTPAPIv2, EventRESTAPIv1:
+	default:
+		bad("LAMBDA_EVENT_FORMAT: %q is not %s or %s", c.LambdaEventFormat, EventHTTPAPIv2, EventRESTAPIv1)
+	}
+	c.CORSOrigins = origins(env("CORS_ALLOWED_ORIGINS", "*"), bad)
+
+	if len(errs) > 0 {
+		return Config{}, errors.New("configuration: " + strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+func port(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%q is not a port number (1-65535)", s)
+	}
+	return n, nil
+}
+
+func boolean(s string) (bool, error) {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, fmt.Errorf("%q is not true or false", s)
+	}
+	return b, nil
+}
+
+// duration accepts a Go duration ("90m", "1h") or a number of seconds.
+func duration(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 1h or 3600", s)
+	}
+	return d, nil
+}
+
+func origins(s string, bad func(string, ...any)) []string {
+	var out []string
+	for _, o := range strings.Split(s, ",") {
+		o = strings.TrimRight(strings.TrimSpace(o), "/")
+		if o == "" {
+			continue
+		}
+		if o != "*" {
+			u, err := url.Parse(o)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+				bad("CORS_ALLOWED_ORIGINS: %q is not an origin such as https://app.example.com", o)
+				continue
+			}
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// ResolveDevSecret returns JWT_SECRET, or in development, when it is unset,
+// a random secret generated once and kept in DATA_DIR/jwt-secret so tokens
+// survive restarts.
+func (c Config) ResolveDevSecret() (string, error) {
+	if c.JWTSecret != "" || !c.Development() {
+		return c.JWTSecret, nil
+	}
+	path := filepath.Join(c.DataDir, "jwt-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= MinSecretLen {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return "", fmt.Errorf("DATA_DIR: %w", err)
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	secret := hex.EncodeToString(buf)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("DATA_DIR: %w", err)
+	}
+	return secret, nil
+}

@@ -1,0 +1,108 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taskapi/taskapi/config"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+const secret = "0123456789abcdef0123456789abcdef"
+
+func TestLoad(t *testing.T) {
+	t.Run("OK zero configuration is development on the embedded store", func(t *testing.T) {
+		c, err := config.Load(envOf(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Development() || c.Store != config.StoreEmbedded || c.Port != 8080 || c.DataDir != "./data" ||
+			c.JWTTTL != time.Hour || c.CacheEnabled() || c.LogFormat != "text" || !c.Introspection {
+			t.Fatalf("unexpected defaults: %+v", c)
+		}
+	})
+	t.Run("OK production with DynamoDB and Redis", func(t *testing.T) {
+		c, err := config.Load(envOf(map[string]string{
+			"ENVIRONMENT": "production", "JWT_SECRET": secret, "STORE": "dynamodb", "AWS_REGION": "eu-west-1",
+			"USERS_TABLE": "prod-users", "TASKS_TABLE": "prod-tasks", "REDIS_HOST": "redis.local", "REDIS_PORT": "6380",
+			"JWT_TTL": "30m", "CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:5173/",
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.RedisAddr() != "redis.local:6380" || c.JWTTTL != 30*time.Minute || c.LogFormat != "json" ||
+			strings.Join(c.CORSOrigins, " ") != "https://app.example.com http://localhost:5173" {
+			t.Fatalf("unexpected: %+v", c)
+		}
+	})
+	t.Run("OK Lambda defaults to production", func(t *testing.T) {
+		c, err := config.Load(envOf(map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "JWT_SECRET_PARAM": "/taskapi/jwt"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Development() || !c.Lambda || c.LambdaEventFormat != config.EventHTTPAPIv2 {
+			t.Fatalf("unexpected: %+v", c)
+		}
+	})
+
+	bad := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"ErrMissingSecret", map[string]string{"ENVIRONMENT": "production"}, "JWT_SECRET: required"},
+		{"ErrShortSecret", map[string]string{"ENVIRONMENT": "production", "JWT_SECRET": "short"}, "at least 32"},
+		{"ErrPort", map[string]string{"PORT": "http"}, "PORT:"},
+		{"ErrPortRange", map[string]string{"PORT": "70000"}, "PORT:"},
+		{"ErrStore", map[string]string{"STORE": "postgres"}, "STORE:"},
+		{"ErrRegion", map[string]string{"STORE": "dynamodb"}, "AWS_REGION"},
+		{"ErrEndpoint", map[string]string{"DYNAMODB_ENDPOINT": "localhost:8000"}, "DYNAMODB_ENDPOINT"},
+		{"ErrTTL", map[string]string{"JWT_TTL": "forever"}, "JWT_TTL"},
+		{"ErrTTLRange", map[string]string{"JWT_TTL": "1s"}, "JWT_TTL"},
+		{"ErrOrigin", map[string]string{"CORS_ALLOWED_ORIGINS": "example.com"}, "CORS_ALLOWED_ORIGINS"},
+		{"ErrBool", map[string]string{"GRAPHQL_INTROSPECTION": "maybe"}, "GRAPHQL_INTROSPECTION"},
+		{"ErrEventFormat", map[string]string{"LAMBDA_EVENT_FORMAT": "alb"}, "LAMBDA_EVENT_FORMAT"},
+		{"ErrSameTables", map[string]string{"STORE": "dynamodb", "AWS_REGION": "us-east-1", "USERS_TABLE": "t", "TASKS_TABLE": "t"}, "must differ"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Load(envOf(tc.env))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		})
+	}
+	t.Run("ErrSecretNeverEchoed", func(t *testing.T) {
+		_, err := config.Load(envOf(map[string]string{"ENVIRONMENT": "production", "JWT_SECRET": "tiny-secret-value"}))
+		if err == nil || strings.Contains(err.Error(), "tiny-secret-value") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestResolveDevSecret(t *testing.T) {
+	dir := t.TempDir()
+	c, err := config.Load(envOf(map[string]string{"DATA_DIR": dir}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := c.ResolveDevSecret()
+	if err != nil || len(s1) < config.MinSecretLen {
+		t.Fatalf("secret %q, err %v", s1, err)
+	}
+	s2, err := c.ResolveDevSecret()
+	if err != nil || s2 != s1 {
+		t.Fatalf("second call gave a different secret (tokens would not survive a restart)")
+	}
+	fi, err := os.Stat(filepath.Join(dir, "jwt-secret"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", fi, err)
+	}
+}
