@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/taskapi/taskapi/config"
+	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/server"
+	"github.com/taskapi/taskapi/store/cache"
+	"github.com/taskapi/taskapi/store/dynamo"
+	"github.com/taskapi/taskapi/store/embedded"
+)
+
+// app is everything built once per process (once per Lambda cold start).
+type app struct {
+	svc     *core.Service
+	handler http.Handler
+	closers []func() error
+}
+
+func (a *app) Close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i]()
+	}
+}
+
+// build opens the configured store, wraps it in the Redis cache when one is
+// configured, and assembles the service and its handler.
+func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+	a := &app{}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, st.Close)
+
+	secrets, err := resolveSecrets(ctx, cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+
+	var (
+		limiter core.LoginLimiter
+		apq     graphql.Cache[string]
+		store   core.Store = st
+	)
+	if cfg.CacheEnabled() {
+		rdb := redis.NewClient(redisOptions(cfg))
+		a.closers = append(a.closers, rdb.Close)
+		store = cache.New(st, rdb, cache.Options{Logger: log})
+		limiter = cache.NewLoginLimiter(rdb, cache.LimiterOptions{Logger: log})
+		apq = cache.NewAPQ(rdb, 24*time.Hour)
+	}
+
+	a.svc = core.NewService(core.Config{
+		Store:        store,
+		Hasher:       core.NewHasher(secrets.pepper, nil, 0),
+		Tokens:       core.NewTokens([]byte(secrets.jwt), cfg.JWTTTL, nil),
+		CursorSecret: []byte(secrets.jwt),
+		Limiter:      limiter,
+		Logger:       log,
+	})
+	a.handler = server.New(a.svc, server.Options{
+		Logger:        log,
+		CORSOrigins:   cfg.CORSOrigins,
+		Introspection: cfg.Introspection,
+		APQCache:      apq,
+		HSTS:          !cfg.Development(),
+	})
+	return a, nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (core.Store, error) {
+	if cfg.Store == config.StoreEmbedded {
+		st, err := embedded.Open(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("embedded store in %s: %w", cfg.DataDir, err)
+		}
+		return st, nil
+	}
+	client, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.AWSRegion, Endpoint: cfg.DynamoDBEndpoint})
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb client: %w", err)
+	}
+	return dynamo.New(client, dynamo.Tables{Users: cfg.UsersTable, Tasks: cfg.TasksTable}), nil
+}
+
+func redisOptions(cfg config.Config) *redis.Options {
+	o := &redis.Options{
+		Addr: cfg.RedisAddr(),
+		// The cache must never be a point of failure: short deadlines, no
+		// retries on the request path (store/cache adds a circuit breaker).
+		DialTimeout:     200 * time.Millisecond,
+		ReadTimeout:     100 * time.Millisecond,
+		WriteTimeout:    100 * time.Millisecond,
+		PoolTimeout:     100 * time.Millisecond,
+		MaxRetries:      -1,
+		PoolSize:        32,
+		MinIdleConns:    0,
+		DisableIdentity: true,
+	}
+	if cfg.RedisTLS {
+		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.RedisHost}
+	}
+	return o
+}
+
+type secrets struct{ jwt, pepper string }
+
+// resolveSecrets returns the JWT secret and password pepper: from the
+// environment, from SSM Parameter Store when *_PARAM names a parameter (the
+// Lambda deployment), or, for the JWT secret in development, generated once
+// and kept in DATA_DIR.
+func resolveSecrets(ctx context.Context, cfg config.Config) (secrets, error) {
+	s := secrets{jwt: cfg.JWTSecret, pepper: cfg.PassSecretKey}
+	names := map[string]string{}
+	if s.jwt == "" && cfg.JWTSecretParam != "" {
+		names["jwt"] = cfg.JWTSecretParam
+	}
+	if s.pepper == "" && cfg.PassKeyParam != "" {
+		names["pepper"] = cfg.PassKeyParam
+	}
+	if len(names) > 0 {
+		vals, err := loadSSM(ctx, cfg, names)
+		if err != nil {
+			return s, fmt.Errorf("reading secrets from SSM: %w", err)
+		}
+		if v, ok := vals["jwt"]; ok {
+			s.jwt = v
+		}
+		if v, ok := vals["pepper"]; ok {
+			s.pepper = v
+		}
+		if s.jwt != "" && !cfg.Development() && len(s.jwt) < config.MinSecretLen {
+			return s, fmt.Errorf("the JWT secret in %s must be at least %d characters", cfg.JWTSecretParam, config.MinSecretLen)
+		}
+	}
+	if s.jwt == "" {
+		var err error
+		if s.jwt, err = cfg.ResolveDevSecret(); err != nil {
+			return s, err
+		}
+	}
+	if s.jwt == "" {
+		return s, errors.New("no JWT secret: set JWT_SECRET or JWT_SECRET_PARAM")
+	}
+	return s, nil
+}
+
+// describe turns a domain error into one line for the operator.
+func describe(err error) error {
+	e, ok := core.AsError(err)
+	if !ok {
+		return err
+	}
+	if len(e.Fields) == 0 {
+		return errors.New(e.Error())
+	}
+	var parts []string
+	for _, f := range e.Fields {
+		parts = append(parts, fmt.Sprintf("%s: %s", f.Field, strings.TrimPrefix(f.Msg, "Value error, ")))
+	}
+	return errors.New(strings.Join(parts, "; "))
+}
+
+func createTables(ctx context.Context, cfg config.Config, _ *slog.Logger) error {
+	if cfg.Store != config.StoreDynamoDB && cfg.DynamoDBEndpoint == "" {
+		return usageError{errors.New("create-tables needs STORE=dynamodb (and AWS_REGION or DYNAMODB_ENDPOINT)")}
+	}
+	if cfg.AWSRegion == "" {
+		cfg.AWSRegion = "us-east-1"
+	}
+	client, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.AWSRegion, Endpoint: cfg.DynamoDBEndpoint})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	return dynamo.New(client, dynamo.Tables{Users: cfg.UsersTable, Tasks: cfg.TasksTable}).CreateTables(ctx)
+}

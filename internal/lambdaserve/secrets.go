@@ -1,0 +1,88 @@
+package lambdaserve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// SSMGetParametersAPI is the one SSM call LoadSSMParams makes;
+// *ssm.Client satisfies it.
+type SSMGetParametersAPI interface {
+	GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
+}
+
+var _ SSMGetParametersAPI = (*ssm.Client)(nil)
+
+// ErrMissingParameter is wrapped by LoadSSMParams when a named parameter does
+// not exist (or the caller may not read it).
+var ErrMissingParameter = errors.New("SSM parameter not found")
+
+// ssmBatch is the most names one GetParameters call accepts.
+const ssmBatch = 10
+
+// LoadSSMParams reads SSM parameters (SecureString ones decrypted) at cold
+// start. names maps a key of the caller's choosing (e.g. "JWT_SECRET") to a
+// parameter name (e.g. "/taskapi/prod/jwt-secret", optionally with a
+// ":version" selector); the result maps the same keys to the values. Every
+// name must exist and hold a non-empty value, or the error names the keys
+// and parameters that failed — never a value.
+func LoadSSMParams(ctx context.Context, client SSMGetParametersAPI, names map[string]string) (map[string]string, error) {
+	unique := make([]string, 0, len(names))
+	for key, name := range names {
+		if strings.TrimSpace(name) == "" {
+			return nil, fmt.Errorf("SSM parameter name for %s is empty", key)
+		}
+		if !slices.Contains(unique, name) {
+			unique = append(unique, name)
+		}
+	}
+	sort.Strings(unique)
+
+	values := make(map[string]string, len(unique)) // by parameter name
+	for batch := range slices.Chunk(unique, ssmBatch) {
+		out, err := client.GetParameters(ctx, &ssm.GetParametersInput{
+			Names:          batch,
+			WithDecryption: aws.Bool(true),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("reading SSM parameters %s: %w", strings.Join(batch, ", "), err)
+		}
+		for _, p := range out.Parameters {
+			name := aws.ToString(p.Name)
+			values[name] = aws.ToString(p.Value)
+			if sel := aws.ToString(p.Selector); sel != "" {
+				values[name+sel] = aws.ToString(p.Value)
+			}
+		}
+	}
+
+	result := make(map[string]string, len(names))
+	var missing, empty []string
+	for key, name := range names {
+		v, ok := values[name]
+		switch {
+		case !ok:
+			missing = append(missing, fmt.Sprintf("%s (%s)", key, name))
+		case v == "":
+			empty = append(empty, fmt.Sprintf("%s (%s)", key, name))
+		default:
+			result[key] = v
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(empty)
+	switch {
+	case len(missing) > 0:
+		return nil, fmt.Errorf("%w: %s", ErrMissingParameter, strings.Join(missing, ", "))
+	case len(empty) > 0:
+		return nil, fmt.Errorf("SSM parameters are empty: %s", strings.Join(empty, ", "))
+	}
+	return result, nil
+}

@@ -1,0 +1,248 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Environment variables that tell tests where DynamoDB Local is.
+const (
+	// EnvDynamoDBEndpoint names a running DynamoDB Local (or any DynamoDB
+	// endpoint), e.g. http://127.0.0.1:8000.
+	EnvDynamoDBEndpoint = "TASKAPI_TEST_DYNAMODB_ENDPOINT"
+	// EnvDynamoDBLocalDir names the folder holding DynamoDBLocal.jar and
+	// DynamoDBLocal_lib, as printed by scripts/dynamodb-local.sh.
+	EnvDynamoDBLocalDir = "TASKAPI_DYNAMODB_LOCAL_DIR"
+	// EnvRequireServices, set to 1, turns "service unavailable" skips into
+	// failures (the full test suite sets it).
+	EnvRequireServices = "TASKAPI_TEST_REQUIRE_SERVICES"
+)
+
+// dynamoDBStartTimeout bounds how long a freshly started DynamoDB Local may
+// take to answer (a cold JVM on a busy two-core machine).
+const dynamoDBStartTimeout = 45 * time.Second
+
+// DynamoDB returns the URL of a DynamoDB Local for t. It uses
+// $TASKAPI_TEST_DYNAMODB_ENDPOINT when set; otherwise, when
+// $TASKAPI_DYNAMODB_LOCAL_DIR names the emulator's folder, it starts a
+// private in-memory emulator on a free loopback port and stops it when t
+// ends. Without either it skips t, or fails it when
+// $TASKAPI_TEST_REQUIRE_SERVICES=1.
+//
+// Tests share the emulator: each must use its own table names.
+func DynamoDB(t testing.TB) string {
+	t.Helper()
+	if ep := os.Getenv(EnvDynamoDBEndpoint); ep != "" {
+		if err := probe(ep, 5*time.Second); err != nil {
+			t.Fatalf("%s=%s does not answer: %v", EnvDynamoDBEndpoint, ep, err)
+		}
+		return ep
+	}
+	if os.Getenv(EnvDynamoDBLocalDir) == "" {
+		unavailable(t, "DynamoDB Local is not available: set "+EnvDynamoDBEndpoint+
+			" to a running emulator, or "+EnvDynamoDBLocalDir+"=$(scripts/dynamodb-local.sh)")
+	}
+	return StartDynamoDB(t, DynamoDBOptions{}).Endpoint()
+}
+
+// unavailable skips t because a service is missing, or fails it when the
+// full suite requires every service.
+func unavailable(t testing.TB, reason string) {
+	t.Helper()
+	if os.Getenv(EnvRequireServices) == "1" {
+		t.Fatalf("%s (required: %s=1)", reason, EnvRequireServices)
+	}
+	t.Skip(reason)
+}
+
+// DynamoDBOptions configures StartDynamoDB.
+type DynamoDBOptions struct {
+	// Persist keeps the data in a temporary folder instead of memory, so it
+	// survives Stop and Start.
+	Persist bool
+}
+
+// DynamoDBServer is a DynamoDB Local process owned by one test. It can be
+// stopped and started again on the same port, to test how clients live
+// through an outage.
+type DynamoDBServer struct {
+	dir, dataDir string
+	port         int
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has exited
+	logs *logBuffer
+}
+
+// StartDynamoDB starts a private DynamoDB Local from $TASKAPI_DYNAMODB_LOCAL_DIR
+// on a free loopback port and stops it when t ends. It skips t (or fails it
+// under $TASKAPI_TEST_REQUIRE_SERVICES=1) when the emulator or Java is missing.
+func StartDynamoDB(t testing.TB, o DynamoDBOptions) *DynamoDBServer {
+	t.Helper()
+	dir := os.Getenv(EnvDynamoDBLocalDir)
+	if dir == "" {
+		unavailable(t, "cannot start DynamoDB Local: "+EnvDynamoDBLocalDir+" is not set (use $(scripts/dynamodb-local.sh))")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err != nil {
+		unavailable(t, fmt.Sprintf("cannot start DynamoDB Local: %s=%s holds no DynamoDBLocal.jar", EnvDynamoDBLocalDir, dir))
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		unavailable(t, "cannot start DynamoDB Local: java is not on PATH")
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("DynamoDB Local: find a free port: %v", err)
+	}
+	s := &DynamoDBServer{dir: dir, port: port}
+	if o.Persist {
+		s.dataDir = t.TempDir()
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+	if err := s.Start(); err != nil {
+		t.Fatalf("DynamoDB Local: %v", err)
+	}
+	return s
+}
+
+// Endpoint is the server's URL, the same across restarts.
+func (s *DynamoDBServer) Endpoint() string { return "http://127.0.0.1:" + strconv.Itoa(s.port) }
+
+// Start starts the server if it is not running and waits until it answers.
+func (s *DynamoDBServer) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return nil
+	}
+	args := []string{"-Xmx256m", "-Djava.library.path=DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar",
+		"-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(s.port)}
+	if s.dataDir != "" {
+		args = append(args, "-dbPath", s.dataDir)
+	} else {
+		args = append(args, "-inMemory")
+	}
+	cmd := exec.Command("java", args...)
+	cmd.Dir = s.dir
+	s.logs = &logBuffer{}
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start java: %w", err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+
+	deadline := time.Now().Add(dynamoDBStartTimeout)
+	for {
+		err := probe(s.Endpoint(), time.Second)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-done:
+			s.cmd = nil
+			return fmt.Errorf("exited before answering: %s", s.logs.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-done
+			s.cmd = nil
+			return fmt.Errorf("no answer on port %d after %v: %v; output: %s", s.port, dynamoDBStartTimeout, err, s.logs.String())
+		}
+	}
+}
+
+// Stop kills the server and waits for it to exit; its port is free again
+// when Stop returns. Stopping a stopped server does nothing.
+func (s *DynamoDBServer) Stop() error {
+	s.mu.Lock()
+	cmd, done := s.cmd, s.done
+	s.cmd = nil
+	s.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	_ = cmd.Process.Signal(syscall.SIGCONT) // in case it is paused
+	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	<-done
+	return nil
+}
+
+// Pause freezes the server (SIGSTOP): connections are accepted by the
+// kernel but never answered, as with a hung network. Resume undoes it.
+func (s *DynamoDBServer) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server run again.
+func (s *DynamoDBServer) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *DynamoDBServer) signal(sig os.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("DynamoDB Local is not running")
+	}
+	return s.cmd.Process.Signal(sig)
+}
+
+// probe reports whether something answers HTTP at endpoint (DynamoDB
+// answers a bare GET with an error status, which is enough).
+func probe(endpoint string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// logBuffer keeps the first 64 KiB of the emulator's output, for error
+// messages.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if room := 64<<10 - l.b.Len(); room > 0 {
+		l.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

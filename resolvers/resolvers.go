@@ -1,0 +1,110 @@
+// Package resolvers is taskapi's GraphQL transport: the hand-written
+// resolvers behind the generated executable schema in graph/, the @auth and
+// @hasRole directives, the error presenter that maps domain errors to
+// extensions.code, and NewHandler, the configured gqlgen server.
+//
+// Resolvers only translate: every rule runs in core.Service.
+package resolvers
+
+import (
+	"context"
+	"errors"
+
+	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/graph"
+)
+
+// resolver is the root of the resolver tree.
+type resolver struct{ svc *core.Service }
+
+var _ graph.ResolverRoot = (*resolver)(nil)
+
+func (r *resolver) Query() graph.QueryResolver       { return (*queryResolver)(r) }
+func (r *resolver) Mutation() graph.MutationResolver { return (*mutationResolver)(r) }
+func (r *resolver) User() graph.UserResolver         { return (*userResolver)(r) }
+
+// ---- Query ----
+
+type queryResolver resolver
+
+var _ graph.QueryResolver = (*queryResolver)(nil)
+
+func (r *queryResolver) Me(ctx context.Context) (core.User, error) { return r.svc.Me(ctx) }
+
+func (r *queryResolver) Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string) (core.TaskConnection, error) {
+	return r.svc.ListTasks(ctx, status, first, after)
+}
+
+// Task answers null for a task that is absent or someone else's: the schema
+// makes "not found" a value here, not an error.
+func (r *queryResolver) Task(ctx context.Context, id string) (*core.Task, error) {
+	t, err := r.svc.GetTask(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (core.UserConnection, error) {
+	return r.svc.ListUsers(ctx, first, after)
+}
+
+// User answers null for an absent user, as Task does.
+func (r *queryResolver) User(ctx context.Context, id string) (*core.User, error) {
+	u, err := r.svc.GetUser(ctx, id)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// ---- Mutation ----
+
+type mutationResolver resolver
+
+var _ graph.MutationResolver = (*mutationResolver)(nil)
+
+func (r *mutationResolver) Register(ctx context.Context, input core.RegisterInput) (core.User, error) {
+	return r.svc.Register(ctx, input)
+}
+
+func (r *mutationResolver) Login(ctx context.Context, email, password string) (core.AuthPayload, error) {
+	return r.svc.Login(ctx, email, password)
+}
+
+func (r *mutationResolver) CreateTask(ctx context.Context, input core.CreateTaskInput) (core.Task, error) {
+	return r.svc.CreateTask(ctx, input)
+}
+
+func (r *mutationResolver) UpdateTask(ctx context.Context, id string, input core.UpdateTaskInput) (core.Task, error) {
+	return r.svc.UpdateTask(ctx, id, input)
+}
+
+// DeleteTask returns the id as the client sent it, so a normalized cache can
+// evict the entry it holds under that id.
+func (r *mutationResolver) DeleteTask(ctx context.Context, id string) (string, error) {
+	if err := r.svc.DeleteTask(ctx, id); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input core.UpdateUserInput) (core.User, error) {
+	return r.svc.UpdateUser(ctx, id, input)
+}
+
+// ---- User ----
+
+type userResolver resolver
+
+var _ graph.UserResolver = (*userResolver)(nil)
+
+func (r *userResolver) Stats(ctx context.Context, u *core.User) (core.TaskStats, error) {
+	return r.svc.Stats(ctx, u.ID)
+}

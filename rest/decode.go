@@ -1,0 +1,425 @@
+package rest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/taskapi/taskapi/core"
+)
+
+// This file reads request bodies the way FastAPI does before and while
+// Pydantic validates them, and reports what is wrong in Pydantic v2's
+// vocabulary. It checks JSON types and the closed enums only; every rule on
+// values (lengths, email, password) is core's.
+
+// binder is a request body type: bind reads the fields (recording type
+// errors in f), check runs core's validation of what bind accepted (so one
+// 422 lists every problem, as Pydantic does).
+type binder interface {
+	bind(f *fields)
+	check() error
+}
+
+// payload is a request body after the transport-level checks.
+type payload struct {
+	obj  map[string]json.RawMessage // a JSON object body
+	echo map[string]any             // the same object, for "input" of missing fields
+	form url.Values                 // an OAuth2 form body (login only)
+}
+
+var errBodyTooLarge = &statusError{status: http.StatusRequestEntityTooLarge, detail: "Request body too large"}
+
+// readBody reads at most max bytes of r's body.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if r.ContentLength > max {
+		return nil, errBodyTooLarge
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, errBodyTooLarge
+	case err != nil:
+		return nil, errBadBody
+	}
+	return data, nil
+}
+
+// mediaType classifies a Content-Type as FastAPI does: none or JSON means
+// JSON, anything else is raw bytes (which no body model accepts).
+func mediaType(contentType string) (kind string, params map[string]string) {
+	if contentType == "" {
+		return "json", nil
+	}
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return "other", nil
+	}
+	switch {
+	case mt == "application/json", strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
+		return "json", params
+	case mt == "application/x-www-form-urlencoded":
+		return "urlencoded", params
+	case mt == "multipart/form-data":
+		return "multipart", params
+	}
+	return "other", params
+}
+
+// parseBody turns a body into a payload, or a 422 for a body that is
+// missing, not JSON, or not a JSON object.
+func parseBody(data []byte, contentType string, formOK bool, max int64) (*payload, error) {
+	kind, params := mediaType(contentType)
+	if formOK && (kind == "urlencoded" || kind == "multipart") {
+		form, err := parseForm(data, kind, params, max)
+		if err != nil {
+			return nil, errBadBody
+		}
+		return &payload{form: form}, nil
+	}
+	if len(data) == 0 {
+		return nil, invalid(fieldError{loc: []any{"body"}, typ: "missing", msg: "Field required"})
+	}
+	if kind != "json" {
+		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoValue("", string(data))})
+	}
+	var syntax json.RawMessage
+	if err := json.Unmarshal(data, &syntax); err != nil {
+		return nil, jsonInvalid(data, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, jsonInvalid(data, err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoValue("", v)})
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return nil, jsonInvalid(data, err)
+	}
+	return &payload{obj: obj, echo: m}, nil
+}
+
+const msgNotObject = "Input should be a valid dictionary or object to extract fields from"
+
+// errBadBody is Starlette's answer to a body it cannot read or parse as a form.
+var errBadBody = &statusError{status: http.StatusBadRequest, detail: "There was an error parsing the body"}
+
+func parseForm(data []byte, kind string, params map[string]string, max int64) (url.Values, error) {
+	if kind == "urlencoded" {
+		return url.ParseQuery(string(data))
+	}
+	boundary := params["boundary"]
+	if boundary == "" {
+		return nil, errors.New("multipart without boundary")
+	}
+	f, err := multipart.NewReader(bytes.NewReader(data), boundary).ReadForm(max)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.RemoveAll() }()
+	return url.Values(f.Value), nil
+}
+
+// jsonInvalid is FastAPI's answer to a body that is not JSON: the offset is
+// in characters, and the message is the one Python's json module gives for
+// the most common mistakes.
+func jsonInvalid(data []byte, err error) error {
+	pos := len(data)
+	reason := "Expecting value"
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		msg := syn.Error()
+		if !strings.HasPrefix(msg, "unexpected end of JSON input") {
+			pos = int(syn.Offset) - 1
+		}
+		switch {
+		case strings.Contains(msg, "looking for beginning of object key string"):
+			reason = "Expecting property name enclosed in double quotes"
+		case strings.Contains(msg, "after object key:value pair"), strings.Contains(msg, "after array element"):
+			reason = "Expecting ',' delimiter"
+		case strings.Contains(msg, "after object key"):
+			reason = "Expecting ':' delimiter"
+		case strings.Contains(msg, "after top-level value"):
+			reason = "Extra data"
+		case strings.Contains(msg, "in string escape code"):
+			reason = "Invalid \\escape"
+		case strings.Contains(msg, "in string literal"):
+			reason = "Invalid control character at"
+		}
+	}
+	pos = utf8.RuneCount(data[:max(0, min(pos, len(data)))])
+	return invalid(fieldError{loc: []any{"body", pos}, typ: "json_invalid", msg: "JSON decode error", input: map[string]any{}, ctx: map[string]any{"error": reason}})
+}
+
+// fieldError is one item of a 422 body.
+type fieldError struct {
+	loc   []any
+	typ   string
+	msg   string
+	input any
+	ctx   map[string]any
+}
+
+// validation is a 422 the transport found (as opposed to core's *core.Error
+// with Fields); errorResponse writes both the same way.
+type validation struct{ errs []fieldError }
+
+func (v *validation) Error() string { return "invalid request body" }
+
+func invalid(errs ...fieldError) error { return &validation{errs: errs} }
+
+// fields reads the members of a JSON object body (or of a form) one by one,
+// as Pydantic validates a model's fields: in order, collecting every error.
+type fields struct {
+	p       *payload
+	errs    []fieldError
+	order   []string        // fields in the order bind reads them
+	errored map[string]bool // fields with an error of their own
+}
+
+func (f *fields) fail(name, typ, msg string, input any, ctx map[string]any) {
+	f.errs = append(f.errs, fieldError{loc: []any{"body", name}, typ: typ, msg: msg, input: input, ctx: ctx})
+	f.errored[name] = true
+}
+
+// raw returns the field's JSON, or nil when it is absent.
+func (f *fields) raw(name string) json.RawMessage {
+	f.order = append(f.order, name)
+	return f.p.obj[name]
+}
+
+func (f *fields) missing(name string) {
+	f.fail(name, "missing", "Field required", echoValue("", f.p.echo), nil)
+}
+
+// str reads a required string.
+func (f *fields) str(name string, dst *string) {
+	raw := f.raw(name)
+	if raw == nil {
+		f.missing(name)
+		return
+	}
+	f.decodeStr(name, raw, dst)
+}
+
+// optStr reads an optional string; absent or null leaves dst as it is.
+func (f *fields) optStr(name string, dst *string) {
+	raw := f.raw(name)
+	if raw == nil || isNull(raw) {
+		return
+	}
+	f.decodeStr(name, raw, dst)
+}
+
+// ptrStr reads an optional string: nil when absent or null.
+func (f *fields) ptrStr(name string) *string {
+	raw := f.raw(name)
+	if raw == nil || isNull(raw) {
+		return nil
+	}
+	var s string
+	if !f.decodeStr(name, raw, &s) {
+		return nil
+	}
+	return &s
+}
+
+func (f *fields) decodeStr(name string, raw json.RawMessage, dst *string) bool {
+	if err := json.Unmarshal(raw, dst); err != nil || raw[0] != '"' {
+		f.fail(name, "string_type", "Input should be a valid string", echoRaw(name, raw), nil)
+		return false
+	}
+	return true
+}
+
+// enum reads a required member of a closed set with core's parser.
+func enum[T ~string](f *fields, name string, parse func(string) (T, error), allowed []T) *T {
+	raw := f.raw(name)
+	if raw == nil {
+		f.missing(name)
+		return nil
+	}
+	return decodeEnum(f, name, raw, parse, allowed)
+}
+
+// optEnum reads an optional member of a closed set: nil when absent or null.
+func optEnum[T ~string](f *fields, name string, parse func(string) (T, error), allowed []T) *T {
+	raw := f.raw(name)
+	if raw == nil || isNull(raw) {
+		return nil
+	}
+	return decodeEnum(f, name, raw, parse, allowed)
+}
+
+func decodeEnum[T ~string](f *fields, name string, raw json.RawMessage, parse func(string) (T, error), allowed []T) *T {
+	var s string
+	if json.Unmarshal(raw, &s) == nil && raw[0] == '"' {
+		if v, err := parse(s); err == nil {
+			return &v
+		}
+	}
+	expected := quoteList(allowed)
+	f.fail(name, "enum", "Input should be "+expected, echoRaw(name, raw), map[string]any{"expected": expected})
+	return nil
+}
+
+// quoteList spells a closed set as Pydantic does: 'a', 'b' or 'c'.
+func quoteList[T ~string](vals []T) string {
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = "'" + string(v) + "'"
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+// bindBody fills in from p, or returns a 422 listing every problem: the
+// type errors bind found, then (merged in field order) what core's
+// validation says about the fields that were well typed.
+func bindBody(p *payload, in binder) error {
+	f := &fields{p: p, errored: map[string]bool{}}
+	in.bind(f)
+	if len(f.errs) == 0 {
+		return nil
+	}
+	if e, ok := core.AsError(in.check()); ok {
+		for _, fe := range e.Fields {
+			if !f.errored[fe.Field] && slices.Contains(f.order, fe.Field) {
+				f.errs = append(f.errs, coreFieldError(fe))
+			}
+		}
+	}
+	rank := func(e fieldError) int {
+		if len(e.loc) == 2 {
+			if name, ok := e.loc[1].(string); ok {
+				return slices.Index(f.order, name)
+			}
+		}
+		return -1
+	}
+	slices.SortStableFunc(f.errs, func(a, b fieldError) int { return rank(a) - rank(b) })
+	return &validation{errs: f.errs}
+}
+
+// formBinder is a body type that also reads a form (login).
+type formBinder interface {
+	bindForm(form url.Values) error
+}
+
+// bind fills in (a *binder or *formBinder) from p.
+func bind(p *payload, in any) error {
+	if p.form != nil {
+		if fb, ok := in.(formBinder); ok {
+			return fb.bindForm(p.form)
+		}
+		return fmt.Errorf("rest: %T reads no form", in)
+	}
+	if b, ok := in.(binder); ok {
+		return bindBody(p, b)
+	}
+	return fmt.Errorf("rest: %T reads no body", in)
+}
+
+// bindLoginForm reads the OAuth2 password form as FastAPI's
+// OAuth2PasswordRequestForm does: an empty value counts as missing.
+func bindLoginForm(form url.Values) (email, password string, err error) {
+	var errs []fieldError
+	if gt := form.Get("grant_type"); gt != "" && gt != "password" {
+		errs = append(errs, fieldError{loc: []any{"body", "grant_type"}, typ: "string_pattern_mismatch", msg: "String should match pattern '^password$'", input: truncate(gt), ctx: map[string]any{"pattern": "^password$"}})
+	}
+	for _, name := range []string{"username", "password"} {
+		if form.Get(name) == "" {
+			errs = append(errs, fieldError{loc: []any{"body", name}, typ: "missing", msg: "Field required", input: nil})
+		}
+	}
+	if len(errs) > 0 {
+		return "", "", &validation{errs: errs}
+	}
+	return form.Get("username"), form.Get("password"), nil
+}
+
+// coreFieldError places one of core's field errors in the body.
+func coreFieldError(fe core.FieldError) fieldError {
+	loc := []any{"body"}
+	if fe.Field != "" && fe.Field != "input" {
+		loc = append(loc, fe.Field)
+	}
+	input := fe.Input
+	if fe.Field == "password" {
+		input = redacted
+	}
+	return fieldError{loc: loc, typ: fe.Type, msg: fe.Msg, input: input, ctx: fe.Ctx}
+}
+
+// ---- echoing input safely ----
+
+// redacted replaces any password a 422 would echo: Pydantic shows the input,
+// taskapi never shows a password (core echoes "" for one as well).
+const redacted = ""
+
+const maxEcho = 100
+
+func echoRaw(name string, raw json.RawMessage) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return echoValue(name, v)
+}
+
+// echoValue returns v for the "input" of an error: strings cut to 100
+// bytes, and the value of any "password" member replaced.
+func echoValue(name string, v any) any {
+	if name == "password" {
+		return redacted
+	}
+	switch v := v.(type) {
+	case string:
+		return truncate(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			out[k] = echoValue(k, e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = echoValue("", e)
+		}
+		return out
+	}
+	return v
+}
+
+func truncate(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	i := maxEcho
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}

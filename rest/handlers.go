@@ -1,0 +1,128 @@
+package rest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/taskapi/taskapi/core"
+)
+
+// The legacy endpoints: each decodes, calls core.Service, encodes. Every
+// success is 200, as FastAPI answers a route that declares no other status
+// (the legacy app's clients expect it, register included).
+func routes(svc *core.Service) []route {
+	const (
+		auth  = "auth"
+		tasks = "tasks"
+		adm   = "admin"
+	)
+	notFound := []int{http.StatusNotFound}
+	return []route{
+		op(route{method: http.MethodPost, path: "/api/v1/auth/register", id: "register", tag: auth, access: optionalBearer,
+			summary: "Register a new user", errs: []int{http.StatusForbidden, http.StatusConflict}},
+			func(ctx context.Context, _ *http.Request, in *registerRequest) (userResponse, error) {
+				u, err := svc.Register(ctx, in.input())
+				return newUser(u), err
+			}),
+		op(route{method: http.MethodPost, path: "/api/v1/auth/login", id: "login", tag: auth, access: public, form: true,
+			summary: "Log in and get a bearer token", errs: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}},
+			func(ctx context.Context, _ *http.Request, in *loginRequest) (tokenResponse, error) {
+				p, err := svc.Login(ctx, in.Email, in.Password)
+				return tokenResponse{AccessToken: p.AccessToken, TokenType: p.TokenType}, err
+			}),
+		op(route{method: http.MethodGet, path: "/api/v1/auth/user", id: "currentUser", tag: auth, access: bearer,
+			summary: "The caller and their task statistics"},
+			func(ctx context.Context, _ *http.Request, _ *noBody) (meResponse, error) {
+				u, err := svc.Me(ctx)
+				if err != nil {
+					return meResponse{}, err
+				}
+				s, err := svc.Stats(ctx, u.ID)
+				if err != nil {
+					return meResponse{}, err
+				}
+				return meResponse{
+					TaskData: statsResponse{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete, Total: s.Total()},
+					UserData: newUser(u),
+				}, nil
+			}),
+		op(route{method: http.MethodPost, path: "/api/v1/tasks/create-task", id: "createTask", tag: tasks, access: bearer,
+			summary: "Create a task (pending)"},
+			func(ctx context.Context, _ *http.Request, in *createTaskRequest) (taskResponse, error) {
+				t, err := svc.CreateTask(ctx, in.input())
+				return newTask(t), err
+			}),
+		op(route{method: http.MethodGet, path: "/api/v1/tasks/fetch-task", id: "fetchTasks", tag: tasks, access: bearer,
+			summary: "Every task of the caller, oldest first"},
+			func(ctx context.Context, _ *http.Request, _ *noBody) ([]taskResponse, error) {
+				ts, err := svc.AllTasks(ctx)
+				return newTasks(ts), err
+			}),
+		updateTask(svc, http.MethodPut, "updateTask"),
+		updateTask(svc, http.MethodPatch, "patchTask"),
+		op(route{method: http.MethodDelete, path: "/api/v1/tasks/delete-task/{task_id}", id: "deleteTask", tag: tasks, access: bearer,
+			summary: "Delete one of the caller's tasks", errs: notFound},
+			func(ctx context.Context, r *http.Request, _ *noBody) (messageResponse, error) {
+				if err := svc.DeleteTask(ctx, r.PathValue("task_id")); err != nil {
+					return messageResponse{}, err
+				}
+				return messageResponse{Message: "Task deleted successfully"}, nil
+			}),
+		op(route{method: http.MethodGet, path: "/api/v1/admin/users", id: "listUsers", tag: adm, access: admin,
+			summary: "Every user (admins only)"},
+			func(ctx context.Context, _ *http.Request, _ *noBody) ([]userResponse, error) {
+				us, err := svc.AllUsers(ctx)
+				return newUsers(us), err
+			}),
+		updateUser(svc, http.MethodPut, "updateUser"),
+		updateUser(svc, http.MethodPatch, "patchUser"),
+	}
+}
+
+func updateTask(svc *core.Service, method, id string) route {
+	return op(route{method: method, path: "/api/v1/tasks/update-task/{task_id}", id: id, tag: "tasks", access: bearer,
+		summary: "Change the status of one of the caller's tasks", errs: []int{http.StatusNotFound}},
+		func(ctx context.Context, r *http.Request, in *updateTaskRequest) (taskUpdatedResponse, error) {
+			t, err := svc.UpdateTask(ctx, r.PathValue("task_id"), core.UpdateTaskInput{Status: &in.status})
+			if err != nil {
+				return taskUpdatedResponse{}, err
+			}
+			return taskUpdatedResponse{Message: "Task updated successfully", Task: newTask(t)}, nil
+		})
+}
+
+func updateUser(svc *core.Service, method, id string) route {
+	return op(route{method: method, path: "/api/v1/admin/update-user/{user_id}", id: id, tag: "admin", access: admin,
+		summary: "Change a user (admins only)", errs: []int{http.StatusNotFound, http.StatusConflict}},
+		func(ctx context.Context, r *http.Request, in *updateUserRequest) (userResponse, error) {
+			u, err := svc.UpdateUser(ctx, r.PathValue("user_id"), in.input())
+			return newUser(u), err
+		})
+}
+
+// ---- writing ----
+
+// writeJSON writes v compactly and without HTML escaping, as Starlette's
+// JSONResponse does.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only a programming error (an unencodable type) gets here.
+		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"detail":"Internal Server Error"}` + "\n")
+	}
+	writeRaw(w, status, "application/json", bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,326 @@
+package rest
+
+import (
+	"net/url"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/taskapi/taskapi/core"
+)
+
+// The legacy payloads. Request types read themselves from a decoded body
+// (bind) and document themselves through their field tags (the OpenAPI
+// document is derived from these very types); response types are built from
+// core values by the constructors below. Every rule on the values (lengths,
+// email, password, who may do what) is core's; these types only know the
+// legacy field names and JSON types.
+
+// ---- requests ----
+
+var (
+	_ binder     = (*registerRequest)(nil)
+	_ binder     = (*loginRequest)(nil)
+	_ formBinder = (*loginRequest)(nil)
+	_ binder     = (*createTaskRequest)(nil)
+	_ binder     = (*updateTaskRequest)(nil)
+	_ binder     = (*updateUserRequest)(nil)
+)
+
+type registerRequest struct {
+	_                struct{} `additionalProperties:"true"`
+	Username         string   `json:"username" doc:"Display name." example:"alice"`
+	Email            string   `json:"email" format:"email" doc:"Unique, case-insensitive." example:"alice@example.com"`
+	Password         string   `json:"password" doc:"The legacy password rule applies." example:"Passw0rd!"`
+	Role             *string  `json:"role,omitempty" enum:"user,admin" doc:"Defaults to user; admin only with an admin's bearer token."`
+	ActivationStatus *string  `json:"activation_status,omitempty" enum:"active,inactive" doc:"Defaults to active."`
+
+	role   *core.Role
+	status *core.ActivationStatus
+}
+
+func (in *registerRequest) bind(f *fields) {
+	f.str("username", &in.Username)
+	f.str("email", &in.Email)
+	f.str("password", &in.Password)
+	in.role = optEnum(f, "role", core.ParseRole, roles)
+	in.status = optEnum(f, "activation_status", core.ParseActivationStatus, activationStatuses)
+}
+
+func (in *registerRequest) input() core.RegisterInput {
+	return core.RegisterInput{Username: in.Username, Email: in.Email, Password: in.Password, Role: in.role, ActivationStatus: in.status}
+}
+
+func (in *registerRequest) check() error {
+	_, err := core.ValidateRegister(in.input())
+	return err
+}
+
+func (registerRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	limit(s, "username", 1, core.MaxUsernameLen)
+	limit(s, "email", 0, core.MaxEmailLen)
+	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
+	s.Properties["password"].Description = core.PasswordRule + "."
+	return s
+}
+
+type loginRequest struct {
+	_        struct{} `additionalProperties:"true"`
+	Email    string   `json:"email" example:"alice@example.com"`
+	Password string   `json:"password" example:"Passw0rd!"`
+}
+
+func (in *loginRequest) bind(f *fields) {
+	f.str("email", &in.Email)
+	f.str("password", &in.Password)
+}
+
+func (in *loginRequest) check() error { return nil }
+
+func (in *loginRequest) bindForm(form url.Values) (err error) {
+	in.Email, in.Password, err = bindLoginForm(form)
+	return err
+}
+
+// loginForm is the OAuth2 password grant (RFC 6749 §4.3.2) as FastAPI's
+// OAuth2PasswordRequestForm reads it: username carries the email. Login
+// accepts it as well as the JSON body, so Swagger UI's Authorize button works.
+type loginForm struct {
+	GrantType    string `json:"grant_type,omitempty" pattern:"^password$"`
+	Username     string `json:"username" doc:"The email."`
+	Password     string `json:"password"`
+	Scope        string `json:"scope,omitempty" default:""`
+	ClientID     string `json:"client_id,omitempty"`
+	ClientSecret string `json:"client_secret,omitempty"`
+}
+
+type createTaskRequest struct {
+	_           struct{} `additionalProperties:"true"`
+	Title       string   `json:"title" example:"Write the report"`
+	Description string   `json:"description,omitempty" default:"" example:"Quarterly numbers"`
+}
+
+func (in *createTaskRequest) bind(f *fields) {
+	f.str("title", &in.Title)
+	f.optStr("description", &in.Description)
+}
+
+func (in *createTaskRequest) input() core.CreateTaskInput {
+	return core.CreateTaskInput{Title: in.Title, Description: in.Description}
+}
+
+func (in *createTaskRequest) check() error {
+	_, err := core.ValidateCreateTask(in.input())
+	return err
+}
+
+func (createTaskRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	limit(s, "title", 1, core.MaxTitleLen)
+	limit(s, "description", 0, core.MaxDescriptionLen)
+	return s
+}
+
+type updateTaskRequest struct {
+	_      struct{} `additionalProperties:"true"`
+	Status string   `json:"status" enum:"pending,ongoing,complete"`
+
+	status core.TaskStatus
+}
+
+func (in *updateTaskRequest) bind(f *fields) {
+	if st := enum(f, "status", core.ParseTaskStatus, core.TaskStatuses[:]); st != nil {
+		in.status = *st
+	}
+}
+
+// check has nothing to add: status is the only field and bind checked it.
+func (in *updateTaskRequest) check() error { return nil }
+
+type updateUserRequest struct {
+	_                struct{} `additionalProperties:"true"`
+	Username         *string  `json:"username,omitempty"`
+	Email            *string  `json:"email,omitempty" format:"email"`
+	Password         *string  `json:"password,omitempty"`
+	ActivationStatus *string  `json:"activation_status,omitempty" enum:"active,inactive"`
+	Role             *string  `json:"role,omitempty" enum:"user,admin" doc:"Admins cannot change their own role or activation status."`
+
+	role   *core.Role
+	status *core.ActivationStatus
+}
+
+func (in *updateUserRequest) bind(f *fields) {
+	in.Username = f.ptrStr("username")
+	in.Email = f.ptrStr("email")
+	in.Password = f.ptrStr("password")
+	in.status = optEnum(f, "activation_status", core.ParseActivationStatus, activationStatuses)
+	in.role = optEnum(f, "role", core.ParseRole, roles)
+}
+
+func (in *updateUserRequest) input() core.UpdateUserInput {
+	return core.UpdateUserInput{Username: in.Username, Email: in.Email, Password: in.Password, ActivationStatus: in.status, Role: in.role}
+}
+
+func (in *updateUserRequest) check() error {
+	_, err := core.ValidateUpdateUser(in.input())
+	return err
+}
+
+func (updateUserRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	limit(s, "username", 1, core.MaxUsernameLen)
+	limit(s, "email", 0, core.MaxEmailLen)
+	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
+	s.Properties["password"].Description = core.PasswordRule + "."
+	return s
+}
+
+// noBody is the request of the endpoints that read none.
+type noBody struct{}
+
+var (
+	roles              = []core.Role{core.RoleUser, core.RoleAdmin}
+	activationStatuses = []core.ActivationStatus{core.Active, core.Inactive}
+)
+
+func limit(s *huma.Schema, prop string, minLen, maxLen int) {
+	p := s.Properties[prop]
+	if minLen > 0 {
+		p.MinLength = &minLen
+	}
+	p.MaxLength = &maxLen
+}
+
+// ---- responses ----
+
+type userResponse struct {
+	UserID           string    `json:"user_id" example:"VAH1"`
+	Username         string    `json:"username"`
+	Email            string    `json:"email" format:"email"`
+	Role             string    `json:"role" enum:"user,admin"`
+	ActivationStatus string    `json:"activation_status" enum:"active,inactive"`
+	CreatedAt        timestamp `json:"created_at"`
+}
+
+// newUser is the one place a core.User becomes JSON: it has no field for the
+// password hash.
+func newUser(u core.User) userResponse {
+	return userResponse{
+		UserID:           u.ID,
+		Username:         u.Username,
+		Email:            u.Email,
+		Role:             string(u.Role),
+		ActivationStatus: string(u.ActivationStatus),
+		CreatedAt:        timestamp(u.CreatedAt),
+	}
+}
+
+func newUsers(us []core.User) []userResponse {
+	out := make([]userResponse, len(us))
+	for i, u := range us {
+		out[i] = newUser(u)
+	}
+	return out
+}
+
+type taskResponse struct {
+	TaskID      string    `json:"task_id" format:"uuid"`
+	UserID      string    `json:"user_id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Status      string    `json:"status" enum:"pending,ongoing,complete"`
+	CreatedAt   timestamp `json:"created_at"`
+	UpdatedAt   timestamp `json:"updated_at"`
+}
+
+func newTask(t core.Task) taskResponse {
+	return taskResponse{
+		TaskID:      t.ID,
+		UserID:      t.UserID,
+		Title:       t.Title,
+		Description: t.Description,
+		Status:      string(t.Status),
+		CreatedAt:   timestamp(t.CreatedAt),
+		UpdatedAt:   timestamp(t.UpdatedAt),
+	}
+}
+
+func newTasks(ts []core.Task) []taskResponse {
+	out := make([]taskResponse, len(ts))
+	for i, t := range ts {
+		out[i] = newTask(t)
+	}
+	return out
+}
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type" example:"bearer"`
+}
+
+type statsResponse struct {
+	Pending  int `json:"pending"`
+	Ongoing  int `json:"ongoing"`
+	Complete int `json:"complete"`
+	Total    int `json:"total"`
+}
+
+type meResponse struct {
+	TaskData statsResponse `json:"task_data"`
+	UserData userResponse  `json:"user_data"`
+}
+
+type taskUpdatedResponse struct {
+	Message string       `json:"message" example:"Task updated successfully"`
+	Task    taskResponse `json:"task"`
+}
+
+type messageResponse struct {
+	Message string `json:"message" example:"Task deleted successfully"`
+}
+
+// timestamp is a time as the API writes it: RFC 3339 in UTC with exactly
+// three fractional digits (as the GraphQL DateTime scalar), so the strings
+// sort as the times do.
+type timestamp time.Time
+
+const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
+
+func (t timestamp) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + time.Time(t).UTC().Format(timestampLayout) + `"`), nil
+}
+
+func (timestamp) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeString, Format: "date-time", Description: "RFC 3339, UTC, milliseconds.", Examples: []any{"2025-01-31T09:30:00.000Z"}}
+}
+
+// ---- errors, as FastAPI writes them ----
+
+// httpError is FastAPI's HTTPException body.
+type httpError struct {
+	Detail string `json:"detail"`
+}
+
+// validationError is one item of a 422, in Pydantic v2's shape.
+type validationError struct {
+	Type  string         `json:"type" example:"missing"`
+	Loc   []any          `json:"loc" doc:"Where: \"body\", then a field name (or, for malformed JSON, a character offset)."`
+	Msg   string         `json:"msg" example:"Field required"`
+	Input any            `json:"input"`
+	Ctx   map[string]any `json:"ctx,omitempty"`
+}
+
+func (validationError) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["loc"].Items = &huma.Schema{AnyOf: []*huma.Schema{{Type: huma.TypeString}, {Type: huma.TypeInteger}}}
+	s.Properties["loc"].Nullable = false
+	s.Required = []string{"type", "loc", "msg", "input"}
+	return s
+}
+
+// httpValidationError is FastAPI's RequestValidationError body.
+type httpValidationError struct {
+	Detail []validationError `json:"detail"`
+}
+
+func (httpValidationError) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	s.Properties["detail"].Nullable = false
+	return s
+}

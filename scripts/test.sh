@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing (redis-server,
+# Java, DynamoDB Local, the Lambda Runtime Interface Emulator, terraform),
+# starts DynamoDB Local on a free port, then runs the static checks and every
+# test with -race. Services the tests need are required: a test that cannot
+# reach them fails instead of skipping (TASKAPI_TEST_REQUIRE_SERVICES=1).
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh -short     skip the slower integration tests' long parts
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+cache="$root/.cache"
+mkdir -p "$cache/bin"
+export PATH="$cache/bin:$(go env GOPATH)/bin:$PATH"
+export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+apt_install() {
+  if [ -z "${apt_updated:-}" ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+step "tools"
+command -v redis-server >/dev/null || { echo "installing redis-server"; apt_install redis-server; }
+command -v java >/dev/null || { echo "installing Java 17"; apt_install openjdk-17-jre-headless; }
+command -v terraform >/dev/null || { echo "building terraform 1.5.7 (about 2 minutes, once)"; GOBIN="$cache/bin" GOFLAGS=-buildvcs=false go install github.com/hashicorp/terraform@v1.5.7; }
+if [ ! -x "$cache/bin/aws-lambda-rie" ]; then
+  echo "building the Lambda Runtime Interface Emulator"
+  GOBIN="$cache/bin" go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+fi
+export TASKAPI_RIE="$cache/bin/aws-lambda-rie"
+export TASKAPI_DYNAMODB_LOCAL_DIR
+TASKAPI_DYNAMODB_LOCAL_DIR=$(scripts/dynamodb-local.sh)
+export TASKAPI_REDIS_SERVER
+TASKAPI_REDIS_SERVER=$(command -v redis-server)
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+
+step "graph/ is exactly what gqlgen generates from schema.graphqls"
+go tool gqlgen generate
+if [ -n "$(git status --porcelain -- graph/ gqlgen.yml schema.graphqls)" ]; then
+  git status --porcelain -- graph/
+  echo "graph/ differs from gqlgen's output: run 'go tool gqlgen generate' and commit"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "staticcheck"
+go tool staticcheck ./...
+
+step "terraform fmt"
+terraform fmt -check -recursive -diff terraform
+
+step "DynamoDB Local"
+ddb_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+( cd "$TASKAPI_DYNAMODB_LOCAL_DIR" && exec java -Xmx512m -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port "$ddb_port" ) >"$cache/dynamodb-local.log" 2>&1 &
+ddb_pid=$!
+trap 'kill $ddb_pid 2>/dev/null || true' EXIT
+for i in $(seq 1 120); do
+  if curl -s -o /dev/null "http://127.0.0.1:$ddb_port"; then break; fi
+  if ! kill -0 $ddb_pid 2>/dev/null; then echo "DynamoDB Local exited:"; cat "$cache/dynamodb-local.log"; exit 1; fi
+  sleep 0.5
+done
+curl -s -o /dev/null "http://127.0.0.1:$ddb_port" || { echo "DynamoDB Local did not start"; cat "$cache/dynamodb-local.log"; exit 1; }
+export TASKAPI_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$ddb_port"
+echo "DynamoDB Local at $TASKAPI_TEST_DYNAMODB_ENDPOINT"
+
+step "go test -race ./..."
+export TASKAPI_TEST_REQUIRE_SERVICES=1
+go test -race -count=1 -timeout 20m "$@" ./...

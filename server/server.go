@@ -1,0 +1,225 @@
+// Package server assembles taskapi's one http.Handler: the GraphQL API, the
+// playground, the legacy REST shim with its OpenAPI document, and /healthz,
+// behind the middleware every route shares (panic recovery, request ids,
+// access logs, security headers, CORS, credentials). The same handler serves
+// plain HTTP and AWS Lambda.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/rs/cors"
+
+	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/httpauth"
+	"github.com/taskapi/taskapi/internal/logging"
+	"github.com/taskapi/taskapi/resolvers"
+	"github.com/taskapi/taskapi/rest"
+)
+
+// Options configures the handler.
+type Options struct {
+	Logger *slog.Logger
+	// CORSOrigins lists the browser origins allowed to call the API; "*"
+	// allows any. Tokens travel in the Authorization header, never in
+	// cookies, so no credentials are ambient and "*" is safe.
+	CORSOrigins []string
+	// Introspection enables GraphQL introspection (the playground needs it).
+	Introspection bool
+	// APQCache stores automatic persisted queries (nil: in-process).
+	APQCache graphql.Cache[string]
+	// HSTS adds Strict-Transport-Security (behind TLS in production).
+	HSTS bool
+	// Health reports whether the service can do its work; nil means always.
+	Health func(context.Context) error
+	// MaxBodyBytes caps request bodies (default 1 MiB).
+	MaxBodyBytes int64
+}
+
+// New returns the handler for every route of taskapi.
+func New(svc *core.Service, o Options) http.Handler {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	gql := resolvers.NewHandler(svc, resolvers.Options{
+		Logger:        o.Logger,
+		Introspection: o.Introspection,
+		APQCache:      o.APQCache,
+	})
+	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
+	playground := resolvers.Playground("/graphql")
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", limitBody(gql, o.MaxBodyBytes))
+	mux.Handle("GET /{$}", playground)
+	mux.Handle("GET /playground", playground)
+	mux.Handle("GET /healthz", health(o.Health, o.Logger))
+	mux.Handle("/", api) // /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s
+
+	h := httpauth.Middleware(mux)
+	h = corsHandler(o.CORSOrigins).Handler(h)
+	h = securityHeaders(h, o.HSTS)
+	h = accessLog(h, o.Logger)
+	h = requestID(h)
+	return recoverer(h, o.Logger)
+}
+
+func limitBody(next http.Handler, n int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func health(check func(context.Context) error, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, body := http.StatusOK, map[string]string{"status": "ok"}
+		if check != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := check(ctx); err != nil {
+				log.WarnContext(r.Context(), "health check failed", "err", err)
+				status, body = http.StatusServiceUnavailable, map[string]string{"status": "unavailable"}
+			}
+		}
+		writeJSON(w, status, body)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func corsHandler(origins []string) *cors.Cors {
+	return cors.New(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "Accept", "X-Request-ID",
+			"Apollo-Require-Preflight", "X-Apollo-Operation-Name", "Apollo-Client-Name", "Apollo-Client-Version"},
+		ExposedHeaders:   []string{"Retry-After", "X-Request-ID", "WWW-Authenticate"},
+		AllowCredentials: false,
+		MaxAge:           600,
+	})
+}
+
+// securityHeaders sets the headers every response carries. The pages (the
+// playground at / and Swagger UI at /docs) get a CSP that lets them run
+// their own scripts; JSON answers get one that allows nothing.
+func securityHeaders(next http.Handler, hsts bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		if !isPage(r) {
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isPage(r *http.Request) bool {
+	switch p := r.URL.Path; {
+	case p == "/" || p == "/playground" || p == "/docs" || strings.HasPrefix(p, "/docs/") || strings.HasPrefix(p, "/static/"):
+		return true
+	case p == "/graphql" && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
+		return true
+	}
+	return false
+}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// requestID gives every request an id (the caller's X-Request-ID if it is
+// sane), echoes it, and puts it on every log line of the request.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID.MatchString(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-ID", id)
+		next.ServeHTTP(w, r.WithContext(logging.WithRequestID(r.Context(), id)))
+	})
+}
+
+// statusWriter remembers the status code for the access log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// accessLog writes one line per request: method, path (never the query
+// string, which could carry secrets), status, size and duration.
+func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
+			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+	})
+}
+
+// recoverer turns a panic anywhere below into a logged 500 with no detail.
+func recoverer(next http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(r.Context(), "panic serving request", "panic", v, "path", r.URL.Path)
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"detail": "Internal Server Error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

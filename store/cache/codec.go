@@ -1,0 +1,115 @@
+package cache
+
+import (
+	"time"
+
+	"github.com/taskapi/taskapi/core"
+)
+
+// The cached JSON has its own field names, so renaming a core field never
+// silently changes what old entries decode to. Change the shapes only
+// together with DefaultNamespace's "v1".
+
+// entry is every cached value: the version of its scope it was read under,
+// when the read from the store started (Unix ms), and the data.
+type entry[T any] struct {
+	Ver  string `json:"v"`
+	At   int64  `json:"at"`
+	Data T      `json:"d"`
+}
+
+type userJSON struct {
+	ID               string    `json:"id"`
+	Username         string    `json:"username"`
+	Email            string    `json:"email"`
+	PasswordHash     string    `json:"password_hash"`
+	Role             string    `json:"role"`
+	ActivationStatus string    `json:"activation_status"`
+	CreatedAt        time.Time `json:"created_at"`
+}
+
+func toUserJSON(u core.User) userJSON {
+	return userJSON{
+		ID:               u.ID,
+		Username:         u.Username,
+		Email:            u.Email,
+		PasswordHash:     u.PasswordHash,
+		Role:             string(u.Role),
+		ActivationStatus: string(u.ActivationStatus),
+		CreatedAt:        u.CreatedAt,
+	}
+}
+
+func (u userJSON) user() core.User {
+	return core.User{
+		ID:               u.ID,
+		Username:         u.Username,
+		Email:            u.Email,
+		PasswordHash:     u.PasswordHash,
+		Role:             core.Role(u.Role),
+		ActivationStatus: core.ActivationStatus(u.ActivationStatus),
+		CreatedAt:        u.CreatedAt,
+	}
+}
+
+type taskJSON struct {
+	ID          string    `json:"id"`
+	UserID      string    `json:"user_id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Status      string    `json:"status"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// pageJSON is one ListTasks result.
+type pageJSON struct {
+	Tasks []taskJSON `json:"tasks"`
+	More  bool       `json:"more"`
+}
+
+func toPageJSON(tasks []core.Task, more bool) pageJSON {
+	p := pageJSON{Tasks: make([]taskJSON, len(tasks)), More: more}
+	for i, t := range tasks {
+		p.Tasks[i] = taskJSON{
+			ID:          t.ID,
+			UserID:      t.UserID,
+			Title:       t.Title,
+			Description: t.Description,
+			Status:      string(t.Status),
+			CreatedAt:   t.CreatedAt,
+			UpdatedAt:   t.UpdatedAt,
+		}
+	}
+	return p
+}
+
+func (p pageJSON) tasks() []core.Task {
+	out := make([]core.Task, len(p.Tasks))
+	for i, t := range p.Tasks {
+		out[i] = core.Task{
+			ID:          t.ID,
+			UserID:      t.UserID,
+			Title:       t.Title,
+			Description: t.Description,
+			Status:      core.TaskStatus(t.Status),
+			CreatedAt:   t.CreatedAt,
+			UpdatedAt:   t.UpdatedAt,
+		}
+	}
+	return out
+}
+
+type statsJSON struct {
+	Pending  int `json:"pending"`
+	Ongoing  int `json:"ongoing"`
+	Complete int `json:"complete"`
+}
+
+func toStatsJSON(s core.TaskStats) statsJSON {
+	return statsJSON{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}
+}
+
+func (s statsJSON) stats() core.TaskStats {
+	return core.TaskStats{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}
+}

@@ -1,0 +1,150 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
+)
+
+// Defaults shared by the cache, the login limiter and the APQ cache.
+const (
+	DefaultNamespace        = "taskapi:v1"
+	DefaultTimeout          = 100 * time.Millisecond
+	DefaultFailureThreshold = 5
+	DefaultCooldown         = 5 * time.Second
+)
+
+// ErrUnavailable is returned (wrapped) when Redis was not asked because the
+// circuit breaker is open, or a probe is already under way.
+var ErrUnavailable = errors.New("redis unavailable (circuit open)")
+
+// Resilience bounds what a slow, hung or dead Redis costs a request.
+type Resilience struct {
+	// Timeout bounds each Redis command, dial included (DefaultTimeout).
+	Timeout time.Duration
+	// FailureThreshold consecutive failures open the breaker
+	// (DefaultFailureThreshold); while open, Redis is not asked at all.
+	FailureThreshold int
+	// Cooldown is how long the breaker stays open before one probe request
+	// may try Redis again (DefaultCooldown).
+	Cooldown time.Duration
+	// Logger receives one line per breaker state change; nil discards.
+	Logger *slog.Logger
+}
+
+func (r Resilience) withDefaults() Resilience {
+	if r.Timeout <= 0 {
+		r.Timeout = DefaultTimeout
+	}
+	if r.FailureThreshold <= 0 {
+		r.FailureThreshold = DefaultFailureThreshold
+	}
+	if r.Cooldown <= 0 {
+		r.Cooldown = DefaultCooldown
+	}
+	if r.Logger == nil {
+		r.Logger = slog.New(slog.DiscardHandler)
+	}
+	return r
+}
+
+// guard runs Redis commands under a per-command timeout and a circuit
+// breaker, and logs each breaker state change once.
+type guard struct {
+	timeout time.Duration
+	cb      *gobreaker.CircuitBreaker[struct{}]
+
+	mu      sync.Mutex
+	lastErr error // the latest failure, for the "open" log line
+}
+
+// callerGone marks an error caused by the caller's own context ending: it
+// says nothing about Redis, so the breaker ignores it.
+type callerGone struct{ err error }
+
+func (e callerGone) Error() string { return e.err.Error() }
+func (e callerGone) Unwrap() error { return e.err }
+
+func newGuard(name string, r Resilience) *guard {
+	r = r.withDefaults()
+	g := &guard{timeout: r.Timeout}
+	log := r.Logger.With("component", name)
+	threshold := uint32(r.FailureThreshold)
+	g.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        name,
+		MaxRequests: 1, // one probe while half-open; the rest bypass Redis
+		Timeout:     r.Cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
+		// Any error but a miss counts: an error reply (AUTH, OOM, LOADING…)
+		// makes Redis as useless as a timeout, and should be logged as such.
+		IsSuccessful: func(err error) bool { return err == nil || errors.Is(err, redis.Nil) },
+		IsExcluded: func(err error) bool {
+			var gone callerGone
+			return errors.As(err, &gone)
+		},
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			ctx := context.Background()
+			switch {
+			case to == gobreaker.StateOpen && from == gobreaker.StateClosed:
+				log.WarnContext(ctx, "redis unavailable: circuit breaker opened, serving without redis",
+					"consecutive_failures", threshold, "retry_in", r.Cooldown, "err", g.lastError())
+			case to == gobreaker.StateClosed:
+				log.InfoContext(ctx, "redis available again: circuit breaker closed")
+			default: // open → half-open → open while the outage lasts
+				log.DebugContext(ctx, "redis circuit breaker state changed", "from", from.String(), "to", to.String())
+			}
+		},
+	})
+	return g
+}
+
+func (g *guard) lastError() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.lastErr == nil {
+		return ""
+	}
+	return g.lastErr.Error()
+}
+
+// do runs f with a context bounded by the command timeout, unless the
+// breaker is open or ctx is already done. Its error is nil, a Redis error,
+// or wraps ErrUnavailable.
+func (g *guard) do(ctx context.Context, f func(ctx context.Context) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := g.cb.Execute(func() (struct{}, error) {
+		cctx, cancel := context.WithTimeout(ctx, g.timeout)
+		defer cancel()
+		err := f(cctx)
+		if err == nil || errors.Is(err, redis.Nil) {
+			return struct{}{}, err
+		}
+		if ctx.Err() != nil {
+			return struct{}{}, callerGone{err}
+		}
+		g.mu.Lock()
+		g.lastErr = err
+		g.mu.Unlock()
+		return struct{}{}, err
+	})
+	switch {
+	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	var gone callerGone
+	if errors.As(err, &gone) {
+		return gone.err
+	}
+	return err
+}
+
+// state is the breaker's state, for tests and health reporting.
+func (g *guard) state() gobreaker.State { return g.cb.State() }

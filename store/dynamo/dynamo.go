@@ -1,0 +1,300 @@
+// Package dynamo is the DynamoDB implementation of core.Store
+// (aws-sdk-go-v2). The table layout is documented in docs/dynamodb.md; in
+// short:
+//
+//   - USERS_TABLE (key user_id) holds users ("VAH" + n) with their task
+//     counters, one email guard item per user ("EMAIL#<email>", owner = id)
+//     and the id sequence ("SEQUENCE#users", value). GSI email-index (email).
+//   - TASKS_TABLE (key user_id, task_id) holds tasks; GSI status-index
+//     (user_id, status_task_id = "<status>#<task_id>") serves the status
+//     filter.
+//
+// Uniqueness and counters are kept by conditional transactions, never by a
+// read followed by an unconditional write. Item structs never leave the
+// package; errors leave it as core domain errors, or as internal errors that
+// name the operation.
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/taskapi/taskapi/core"
+)
+
+// Index names, the same in Terraform (a test compares them).
+const (
+	EmailIndex  = "email-index"
+	StatusIndex = "status-index"
+)
+
+// Attribute names and key shapes of the layout.
+const (
+	attrUserID       = "user_id"
+	attrTaskID       = "task_id"
+	attrEmail        = "email"
+	attrStatusTaskID = "status_task_id"
+	attrStatus       = "status"
+	attrUpdatedAt    = "updated_at"
+	attrOwner        = "owner"
+	attrValue        = "value"
+
+	userIDPrefix     = "VAH"
+	emailGuardPrefix = "EMAIL#"
+	userSequenceKey  = "SEQUENCE#users"
+
+	// maxKeyLen is DynamoDB's limit for a sort key (partition keys allow
+	// 2048): longer ids cannot name anything stored.
+	maxKeyLen = 1024
+)
+
+// Tables names the two tables.
+type Tables struct {
+	Users string // USERS_TABLE
+	Tasks string // TASKS_TABLE
+}
+
+// Store is core.Store over DynamoDB. It is safe for concurrent use.
+type Store struct {
+	db     *dynamodb.Client
+	tables Tables
+}
+
+var _ core.Store = (*Store)(nil)
+
+// New returns a Store over client (see NewClient) and tables, which must
+// exist (see CreateTables).
+func New(client *dynamodb.Client, tables Tables) *Store {
+	return &Store{db: client, tables: tables}
+}
+
+// Close does nothing: the client holds no resources that need releasing.
+func (s *Store) Close() error { return nil }
+
+// ---- items ----
+
+type userItem struct {
+	UserID           string `dynamodbav:"user_id"`
+	Username         string `dynamodbav:"username"`
+	Email            string `dynamodbav:"email"`
+	Password         string `dynamodbav:"password"`
+	Role             string `dynamodbav:"role"`
+	ActivationStatus string `dynamodbav:"activation_status"`
+	CreatedAt        string `dynamodbav:"created_at"`
+	PendingCount     int    `dynamodbav:"pending_count"`
+	OngoingCount     int    `dynamodbav:"ongoing_count"`
+	CompleteCount    int    `dynamodbav:"complete_count"`
+}
+
+// guardItem reserves an email for its owner.
+type guardItem struct {
+	Key   string `dynamodbav:"user_id"` // emailGuardPrefix + email
+	Owner string `dynamodbav:"owner"`
+}
+
+type taskItem struct {
+	UserID       string `dynamodbav:"user_id"`
+	TaskID       string `dynamodbav:"task_id"`
+	Title        string `dynamodbav:"title"`
+	Description  string `dynamodbav:"description"`
+	Status       string `dynamodbav:"status"`
+	CreatedAt    string `dynamodbav:"created_at"`
+	UpdatedAt    string `dynamodbav:"updated_at"`
+	StatusTaskID string `dynamodbav:"status_task_id"`
+}
+
+type statsItem struct {
+	PendingCount  int `dynamodbav:"pending_count"`
+	OngoingCount  int `dynamodbav:"ongoing_count"`
+	CompleteCount int `dynamodbav:"complete_count"`
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
+
+func toUserItem(u core.User) userItem {
+	return userItem{
+		UserID: u.ID, Username: u.Username, Email: u.Email, Password: u.PasswordHash,
+		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: formatTime(u.CreatedAt),
+	}
+}
+
+func (it userItem) user() (core.User, error) {
+	created, err := parseTime(it.CreatedAt)
+	if err != nil {
+		return core.User{}, fmt.Errorf("dynamo: user %s: bad created_at: %w", it.UserID, err)
+	}
+	return core.User{
+		ID: it.UserID, Username: it.Username, Email: it.Email, PasswordHash: it.Password,
+		Role: core.Role(it.Role), ActivationStatus: core.ActivationStatus(it.ActivationStatus), CreatedAt: created,
+	}, nil
+}
+
+func statusTaskID(st core.TaskStatus, taskID string) string { return string(st) + "#" + taskID }
+
+func toTaskItem(t core.Task) taskItem {
+	return taskItem{
+		UserID: t.UserID, TaskID: t.ID, Title: t.Title, Description: t.Description, Status: string(t.Status),
+		CreatedAt: formatTime(t.CreatedAt), UpdatedAt: formatTime(t.UpdatedAt), StatusTaskID: statusTaskID(t.Status, t.ID),
+	}
+}
+
+func (it taskItem) task() (core.Task, error) {
+	created, err := parseTime(it.CreatedAt)
+	if err != nil {
+		return core.Task{}, fmt.Errorf("dynamo: task %s: bad created_at: %w", it.TaskID, err)
+	}
+	updated, err := parseTime(it.UpdatedAt)
+	if err != nil {
+		return core.Task{}, fmt.Errorf("dynamo: task %s: bad updated_at: %w", it.TaskID, err)
+	}
+	return core.Task{
+		ID: it.TaskID, UserID: it.UserID, Title: it.Title, Description: it.Description,
+		Status: core.TaskStatus(it.Status), CreatedAt: created, UpdatedAt: updated,
+	}, nil
+}
+
+func decodeUser(av map[string]types.AttributeValue) (core.User, error) {
+	var it userItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return core.User{}, fmt.Errorf("dynamo: decode user: %w", err)
+	}
+	return it.user()
+}
+
+func decodeTask(av map[string]types.AttributeValue) (core.Task, error) {
+	var it taskItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return core.Task{}, fmt.Errorf("dynamo: decode task: %w", err)
+	}
+	return it.task()
+}
+
+func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func userKey(id string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrUserID: str(id)}
+}
+
+func taskKey(userID, taskID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{attrUserID: str(userID), attrTaskID: str(taskID)}
+}
+
+// counter is the user attribute counting tasks in status st.
+func counter(st core.TaskStatus) string { return string(st) + "_count" }
+
+// ---- input checks ----
+
+// validKey reports whether s can be a key value at all; anything else
+// cannot name a stored item.
+func validKey(s string) bool { return s != "" && len(s) <= maxKeyLen && utf8.ValidString(s) }
+
+// validUserID reports whether id can name a user (not a guard or the
+// sequence).
+func validUserID(id string) bool {
+	digits, ok := strings.CutPrefix(id, userIDPrefix)
+	if !ok || digits == "" || !validKey(id) {
+		return false
+	}
+	_, err := strconv.ParseUint(digits, 10, 64)
+	return err == nil
+}
+
+func validStatus(st core.TaskStatus) error {
+	switch st {
+	case core.StatusPending, core.StatusOngoing, core.StatusComplete:
+		return nil
+	}
+	return invalid("unknown task status %q", st)
+}
+
+// ---- errors ----
+
+var (
+	errUserNotFound = &core.Error{Code: core.CodeNotFound, Message: "User not found"}
+	errTaskNotFound = &core.Error{Code: core.CodeNotFound, Message: "Task not found"}
+	errEmailTaken   = &core.Error{Code: core.CodeConflict, Message: "Email already registered"}
+	errTaskExists   = &core.Error{Code: core.CodeConflict, Message: "Task already exists"}
+)
+
+func invalid(format string, args ...any) error {
+	return &core.Error{Code: core.CodeInvalid, Message: fmt.Sprintf(format, args...)}
+}
+
+func unavailable(cause error) error {
+	return &core.Error{Code: core.CodeUnavailable, Message: "The database is temporarily unavailable; try again later", Err: cause}
+}
+
+// throttleCodes are API error codes meaning "too much load right now".
+var throttleCodes = map[string]bool{
+	"ProvisionedThroughputExceededException": true,
+	"ThrottlingException":                    true,
+	"RequestLimitExceeded":                   true,
+	"LimitExceededException":                 true,
+	"TransactionConflictException":           true,
+	"TransactionInProgressException":         true,
+	"InternalServerError":                    true,
+	"ServiceUnavailable":                     true,
+}
+
+// fail translates a client error of operation op at the store's edge:
+// domain errors pass through; a missing table says how to create it;
+// throttling, timeouts and network failures become core.ErrUnavailable
+// wrapping the cause; anything else is an internal error naming op.
+func (s *Store) fail(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := core.AsError(err); ok {
+		return err
+	}
+	wrapped := fmt.Errorf("dynamo: %s: %w", op, err)
+	var notFound *types.ResourceNotFoundException
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("dynamo: %s: table %q or %q does not exist: run taskapi create-tables: %w", op, s.tables.Users, s.tables.Tasks, err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return wrapped // the caller went away: nothing to report to anyone
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return unavailable(wrapped)
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		if throttleCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer {
+			return unavailable(wrapped)
+		}
+		return wrapped
+	}
+	var send *smithyhttp.RequestSendError
+	var netErr net.Error
+	var resp *smithyhttp.ResponseError
+	if errors.As(err, &send) || errors.As(err, &netErr) {
+		return unavailable(wrapped)
+	}
+	if errors.As(err, &resp) && resp.HTTPStatusCode() >= 500 {
+		return unavailable(wrapped)
+	}
+	return wrapped
+}
+
+// conditionFailed reports whether err is a single-item
+// ConditionalCheckFailedException.
+func conditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
+	var ccf *types.ConditionalCheckFailedException
+	ok := errors.As(err, &ccf)
+	return ccf, ok
+}

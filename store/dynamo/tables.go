@@ -1,0 +1,166 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// tableSpec is a table of the layout: its key and global secondary indexes.
+type tableSpec struct {
+	name    string
+	attrs   []types.AttributeDefinition
+	key     []types.KeySchemaElement
+	indexes []types.GlobalSecondaryIndex
+}
+
+func attr(name string) types.AttributeDefinition {
+	return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeS}
+}
+
+func hash(name string) types.KeySchemaElement {
+	return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: types.KeyTypeHash}
+}
+
+func rangeKey(name string) types.KeySchemaElement {
+	return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: types.KeyTypeRange}
+}
+
+func (s *Store) specs() []tableSpec {
+	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
+	return []tableSpec{
+		{
+			name:  s.tables.Users,
+			attrs: []types.AttributeDefinition{attr(attrUserID), attr(attrEmail)},
+			key:   []types.KeySchemaElement{hash(attrUserID)},
+			indexes: []types.GlobalSecondaryIndex{{
+				IndexName: aws.String(EmailIndex), KeySchema: []types.KeySchemaElement{hash(attrEmail)}, Projection: all,
+			}},
+		},
+		{
+			name:  s.tables.Tasks,
+			attrs: []types.AttributeDefinition{attr(attrUserID), attr(attrTaskID), attr(attrStatusTaskID)},
+			key:   []types.KeySchemaElement{hash(attrUserID), rangeKey(attrTaskID)},
+			indexes: []types.GlobalSecondaryIndex{{
+				IndexName: aws.String(StatusIndex), KeySchema: []types.KeySchemaElement{hash(attrUserID), rangeKey(attrStatusTaskID)}, Projection: all,
+			}},
+		},
+	}
+}
+
+// CreateTables creates both tables (on-demand capacity) with their indexes
+// and waits until they are ACTIVE. It is idempotent: an existing table is
+// kept, checked to have the expected key, and given any index it lacks
+// (e.g. status-index on a tasks table made by the legacy app).
+func (s *Store) CreateTables(ctx context.Context) error {
+	for _, spec := range s.specs() {
+		if err := s.ensureTable(ctx, spec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) ensureTable(ctx context.Context, spec tableSpec) error {
+	_, err := s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:              aws.String(spec.name),
+		AttributeDefinitions:   spec.attrs,
+		KeySchema:              spec.key,
+		GlobalSecondaryIndexes: spec.indexes,
+		BillingMode:            types.BillingModePayPerRequest,
+	})
+	var inUse *types.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("dynamo: create table %s: %w", spec.name, err)
+	}
+	desc, err := s.waitActive(ctx, spec.name)
+	if err != nil {
+		return err
+	}
+	if !sameKey(desc.KeySchema, spec.key) {
+		return fmt.Errorf("dynamo: table %s exists with another key schema than %s", spec.name, keyString(spec.key))
+	}
+	for _, idx := range spec.indexes {
+		if hasIndex(desc, aws.ToString(idx.IndexName)) {
+			continue
+		}
+		// One index per UpdateTable, on an ACTIVE table.
+		_, err := s.db.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+			TableName:            aws.String(spec.name),
+			AttributeDefinitions: spec.attrs,
+			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
+				IndexName: idx.IndexName, KeySchema: idx.KeySchema, Projection: idx.Projection,
+			}}},
+		})
+		if err != nil {
+			return fmt.Errorf("dynamo: add index %s to table %s: %w", aws.ToString(idx.IndexName), spec.name, err)
+		}
+		if desc, err = s.waitActive(ctx, spec.name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitActive polls until the table and all its indexes are ACTIVE (an
+// index being backfilled is not yet usable).
+func (s *Store) waitActive(ctx context.Context, name string) (*types.TableDescription, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	delay := 50 * time.Millisecond
+	for {
+		out, err := s.db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+		var notFound *types.ResourceNotFoundException
+		if err != nil && !errors.As(err, &notFound) { // just created: may not be visible yet
+			return nil, fmt.Errorf("dynamo: describe table %s: %w", name, err)
+		}
+		if err == nil && active(out.Table) {
+			return out.Table, nil
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return nil, fmt.Errorf("dynamo: table %s did not become ACTIVE: %w", name, err)
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+func active(t *types.TableDescription) bool {
+	if t == nil || t.TableStatus != types.TableStatusActive {
+		return false
+	}
+	for _, g := range t.GlobalSecondaryIndexes {
+		if g.IndexStatus != types.IndexStatusActive {
+			return false
+		}
+	}
+	return true
+}
+
+func hasIndex(t *types.TableDescription, name string) bool {
+	return slices.ContainsFunc(t.GlobalSecondaryIndexes, func(g types.GlobalSecondaryIndexDescription) bool {
+		return aws.ToString(g.IndexName) == name
+	})
+}
+
+func sameKey(a, b []types.KeySchemaElement) bool {
+	return slices.EqualFunc(a, b, func(x, y types.KeySchemaElement) bool {
+		return aws.ToString(x.AttributeName) == aws.ToString(y.AttributeName) && x.KeyType == y.KeyType
+	})
+}
+
+func keyString(k []types.KeySchemaElement) string {
+	s := ""
+	for i, e := range k {
+		if i > 0 {
+			s += ", "
+		}
+		s += aws.ToString(e.AttributeName) + " " + string(e.KeyType)
+	}
+	return "(" + s + ")"
+}

@@ -1,0 +1,371 @@
+package storetest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/taskapi/taskapi/core"
+)
+
+func testTasks(t *testing.T, open func(*testing.T) core.Store) {
+	t.Run("CreateThenGetReturnsTheTask", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		in := NewTask(t, u.ID, "write the spec")
+		in.Description = "ünïcødé ✓ and \"quotes\"\nnewline"
+		in.CreatedAt = time.Date(2025, 1, 2, 3, 4, 5, 987654321, time.FixedZone("Y", -7*3600))
+		in.UpdatedAt = in.CreatedAt.Add(time.Nanosecond)
+		wantNoErr(t, s.CreateTask(t.Context(), in))
+		got, err := s.GetTask(t.Context(), u.ID, in.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, in)
+	})
+
+	t.Run("CreateWithEmptyDescriptionIsOK", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		in := NewTask(t, u.ID, "bare")
+		in.Description = ""
+		wantNoErr(t, s.CreateTask(t.Context(), in))
+		got, err := s.GetTask(t.Context(), u.ID, in.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, in)
+	})
+
+	t.Run("CreateWithTakenIDIsErrConflictAndChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		orig := MustCreateTask(t, s, u.ID, "original")
+		dup := orig
+		dup.Title, dup.Status = "impostor", core.StatusComplete
+		wantErr(t, s.CreateTask(t.Context(), dup), core.ErrConflict)
+		got, err := s.GetTask(t.Context(), u.ID, orig.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, orig)
+		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+	})
+
+	t.Run("GetUnknownIsErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		MustCreateTask(t, s, u.ID, "exists")
+		for _, id := range []string{NewTaskID(t), "", "not-a-uuid"} {
+			_, err := s.GetTask(t.Context(), u.ID, id)
+			wantErr(t, err, core.ErrNotFound)
+		}
+		_, err := s.GetTask(t.Context(), "VAH999999", NewTaskID(t))
+		wantErr(t, err, core.ErrNotFound)
+	})
+
+	t.Run("UpdateChangesOnlySetFields", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		task := MustCreateTask(t, s, u.ID, "draft")
+		sibling := MustCreateTask(t, s, u.ID, "sibling")
+		at := task.UpdatedAt
+		steps := []struct {
+			name  string
+			patch core.TaskPatch
+			apply func(*core.Task)
+		}{
+			{"nothing", core.TaskPatch{}, func(*core.Task) {}},
+			{"title", core.TaskPatch{Title: ptr("final")}, func(t *core.Task) { t.Title = "final" }},
+			{"description", core.TaskPatch{Description: ptr("longer text")}, func(t *core.Task) { t.Description = "longer text" }},
+			{"empty description", core.TaskPatch{Description: ptr("")}, func(t *core.Task) { t.Description = "" }},
+			{"status", core.TaskPatch{Status: ptr(core.StatusOngoing)}, func(t *core.Task) { t.Status = core.StatusOngoing }},
+			{"same status", core.TaskPatch{Status: ptr(core.StatusOngoing)}, func(*core.Task) {}},
+			{"all", core.TaskPatch{Title: ptr("done"), Description: ptr("d"), Status: ptr(core.StatusComplete)}, func(t *core.Task) {
+				t.Title, t.Description, t.Status = "done", "d", core.StatusComplete
+			}},
+		}
+		want := task
+		for _, st := range steps {
+			at = at.Add(time.Second)
+			st.patch.UpdatedAt = at
+			st.apply(&want)
+			want.UpdatedAt = at
+			got, err := s.UpdateTask(t.Context(), u.ID, task.ID, st.patch)
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			wantTask(t, got, want)
+			stored, err := s.GetTask(t.Context(), u.ID, task.ID)
+			wantNoErr(t, err)
+			wantTask(t, stored, want)
+		}
+		got, err := s.GetTask(t.Context(), u.ID, sibling.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, sibling)
+		wantStats(t, s, u.ID, core.TaskStats{Pending: 1, Complete: 1})
+	})
+
+	t.Run("UpdateUnknownIsErrNotFoundAndCreatesNothing", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		id := NewTaskID(t)
+		_, err := s.UpdateTask(t.Context(), u.ID, id, core.TaskPatch{Title: ptr("ghost"), Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()})
+		wantErr(t, err, core.ErrNotFound)
+		_, err = s.GetTask(t.Context(), u.ID, id)
+		wantErr(t, err, core.ErrNotFound)
+		wantStats(t, s, u.ID, core.TaskStats{})
+		if got := allTasks(t, s, u.ID, nil, 10); len(got) != 0 {
+			t.Fatalf("update of an unknown task created %v", ids(got, taskID))
+		}
+	})
+
+	t.Run("DeleteRemovesTheTaskOnce", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		gone := MustCreateTask(t, s, u.ID, "gone")
+		kept := MustCreateTask(t, s, u.ID, "kept")
+		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, gone.ID))
+		_, err := s.GetTask(t.Context(), u.ID, gone.ID)
+		wantErr(t, err, core.ErrNotFound)
+		wantErr(t, s.DeleteTask(t.Context(), u.ID, gone.ID), core.ErrNotFound)
+		_, err = s.UpdateTask(t.Context(), u.ID, gone.ID, core.TaskPatch{Title: ptr("zombie"), UpdatedAt: time.Now()})
+		wantErr(t, err, core.ErrNotFound)
+		got, err := s.GetTask(t.Context(), u.ID, kept.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, kept)
+		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+		if got := allTasks(t, s, u.ID, nil, 10); !slices.Equal(ids(got, taskID), []string{kept.ID}) {
+			t.Fatalf("tasks after delete: %v, want [%s]", ids(got, taskID), kept.ID)
+		}
+	})
+
+	t.Run("DeleteUnknownIsErrNotFound", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("owner"))
+		MustCreateTask(t, s, u.ID, "stays")
+		wantErr(t, s.DeleteTask(t.Context(), u.ID, NewTaskID(t)), core.ErrNotFound)
+		wantErr(t, s.DeleteTask(t.Context(), u.ID, ""), core.ErrNotFound)
+		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+	})
+}
+
+func testTaskIsolation(t *testing.T, open func(*testing.T) core.Store) {
+	t.Run("AnotherUsersTaskIsErrNotFoundAndUnchanged", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		owner := MustCreateUser(t, s, UniqueEmail("owner"))
+		intruder := MustCreateUser(t, s, UniqueEmail("intruder"))
+		task := MustCreateTask(t, s, owner.ID, "private")
+		MustCreateTask(t, s, intruder.ID, "own")
+
+		_, err := s.GetTask(t.Context(), intruder.ID, task.ID)
+		wantErr(t, err, core.ErrNotFound)
+		_, err = s.UpdateTask(t.Context(), intruder.ID, task.ID, core.TaskPatch{Title: ptr("pwned"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()})
+		wantErr(t, err, core.ErrNotFound)
+		wantErr(t, s.DeleteTask(t.Context(), intruder.ID, task.ID), core.ErrNotFound)
+
+		got, err := s.GetTask(t.Context(), owner.ID, task.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, task)
+		wantStats(t, s, owner.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, intruder.ID, core.TaskStats{Pending: 1})
+		for _, st := range []*core.TaskStatus{nil, ptr(core.StatusPending), ptr(core.StatusComplete)} {
+			for _, tk := range allTasks(t, s, intruder.ID, st, 10) {
+				if tk.ID == task.ID || tk.UserID != intruder.ID {
+					t.Fatalf("intruder's list shows %+v", tk)
+				}
+			}
+		}
+	})
+
+	t.Run("ListShowsOnlyTheOwnersTasks", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		a := MustCreateUser(t, s, UniqueEmail("a"))
+		b := MustCreateUser(t, s, UniqueEmail("b"))
+		var wantA, wantB []string
+		for i := range 4 {
+			wantA = append(wantA, MustCreateTask(t, s, a.ID, fmt.Sprint("a", i)).ID)
+			wantB = append(wantB, MustCreateTask(t, s, b.ID, fmt.Sprint("b", i)).ID)
+		}
+		if got := ids(allTasks(t, s, a.ID, nil, 3), taskID); !slices.Equal(got, wantA) {
+			t.Fatalf("a's tasks = %v, want %v", got, wantA)
+		}
+		if got := ids(allTasks(t, s, b.ID, nil, 3), taskID); !slices.Equal(got, wantB) {
+			t.Fatalf("b's tasks = %v, want %v", got, wantB)
+		}
+		// A position taken from b's list leaks nothing of b into a's.
+		tasks, _, err := s.ListTasks(t.Context(), a.ID, core.TaskQuery{After: wantB[0], Limit: 10})
+		wantNoErr(t, err)
+		for _, tk := range tasks {
+			if tk.UserID != a.ID {
+				t.Fatalf("a's list after b's task shows %+v", tk)
+			}
+		}
+	})
+}
+
+func testListTasks(t *testing.T, open func(*testing.T) core.Store) {
+	t.Run("NoTasksIsAnEmptyPage", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("idle"))
+		for _, uid := range []string{u.ID, "VAH999999"} {
+			for _, st := range []*core.TaskStatus{nil, ptr(core.StatusOngoing)} {
+				tasks, more, err := s.ListTasks(t.Context(), uid, core.TaskQuery{Status: st, Limit: 5})
+				wantNoErr(t, err)
+				if len(tasks) != 0 || more {
+					t.Fatalf("ListTasks(%s) = %v (more %v), want none", uid, ids(tasks, taskID), more)
+				}
+			}
+		}
+	})
+
+	t.Run("PagesWalkEveryMatchInIDOrder", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("walker"))
+		// 13 tasks; statuses cycle so every filter has gaps between matches.
+		pattern := []core.TaskStatus{core.StatusPending, core.StatusOngoing, core.StatusPending, core.StatusComplete, core.StatusOngoing}
+		var all []core.Task
+		for i := range 13 {
+			tk := MustCreateTask(t, s, u.ID, fmt.Sprint("t", i))
+			if st := pattern[i%len(pattern)]; st != core.StatusPending {
+				tk = MustSetStatus(t, s, u.ID, tk.ID, st)
+			}
+			all = append(all, tk)
+		}
+		filters := []*core.TaskStatus{nil, ptr(core.StatusPending), ptr(core.StatusOngoing), ptr(core.StatusComplete)}
+		for _, st := range filters {
+			var want []core.Task
+			for _, tk := range all {
+				if st == nil || tk.Status == *st {
+					want = append(want, tk)
+				}
+			}
+			for _, limit := range []int{1, 2, 3, 4, 5, len(want), len(want) + 1, 50} {
+				if limit == 0 {
+					continue
+				}
+				got := allTasks(t, s, u.ID, st, limit)
+				if !slices.Equal(ids(got, taskID), ids(want, taskID)) {
+					t.Fatalf("status %v limit %d: %v\nwant %v", deref(st), limit, ids(got, taskID), ids(want, taskID))
+				}
+				for i := range got {
+					wantTask(t, got[i], want[i])
+				}
+			}
+		}
+	})
+
+	t.Run("AfterADeletedTaskResumesAfterIt", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("resume"))
+		var tasks []core.Task
+		for i := range 6 {
+			tasks = append(tasks, MustCreateTask(t, s, u.ID, fmt.Sprint("t", i)))
+		}
+		MustSetStatus(t, s, u.ID, tasks[4].ID, core.StatusComplete)
+		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, tasks[2].ID))
+		cases := []struct {
+			name   string
+			status *core.TaskStatus
+			limit  int
+			want   []string
+			more   bool
+		}{
+			{"All", nil, 10, []string{tasks[3].ID, tasks[4].ID, tasks[5].ID}, false},
+			{"AllLimited", nil, 2, []string{tasks[3].ID, tasks[4].ID}, true},
+			{"Pending", ptr(core.StatusPending), 10, []string{tasks[3].ID, tasks[5].ID}, false},
+			{"PendingLimited", ptr(core.StatusPending), 1, []string{tasks[3].ID}, true},
+			{"Complete", ptr(core.StatusComplete), 1, []string{tasks[4].ID}, false},
+			{"Ongoing", ptr(core.StatusOngoing), 10, nil, false},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{Status: c.status, After: tasks[2].ID, Limit: c.limit})
+				wantNoErr(t, err)
+				if !slices.Equal(ids(got, taskID), c.want) || more != c.more {
+					t.Fatalf("got %v (more %v), want %v (more %v)", ids(got, taskID), more, c.want, c.more)
+				}
+			})
+		}
+	})
+
+	t.Run("AfterTheLastTaskIsEmpty", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("end"))
+		first := MustCreateTask(t, s, u.ID, "first")
+		last := MustCreateTask(t, s, u.ID, "last")
+		for _, after := range []string{last.ID, NewTaskID(t)} {
+			got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{After: after, Limit: 5})
+			wantNoErr(t, err)
+			if len(got) != 0 || more {
+				t.Fatalf("after %s: %v (more %v), want none", after, ids(got, taskID), more)
+			}
+		}
+		got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{After: first.ID, Limit: 1})
+		wantNoErr(t, err)
+		if !slices.Equal(ids(got, taskID), []string{last.ID}) || more {
+			t.Fatalf("after first: %v (more %v), want [%s] and no more", ids(got, taskID), more, last.ID)
+		}
+	})
+
+	t.Run("MoreIsFalseWhenTheLimitIsExactlyReached", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("exact"))
+		for i := range 3 {
+			MustCreateTask(t, s, u.ID, fmt.Sprint("t", i))
+		}
+		got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{Limit: 3})
+		wantNoErr(t, err)
+		if len(got) != 3 || more {
+			t.Fatalf("got %d tasks (more %v), want 3 and no more", len(got), more)
+		}
+		got, more, err = s.ListTasks(t.Context(), u.ID, core.TaskQuery{Limit: 2})
+		wantNoErr(t, err)
+		if len(got) != 2 || !more {
+			t.Fatalf("got %d tasks (more %v), want 2 and more", len(got), more)
+		}
+	})
+
+	t.Run("StatusChangeMovesTheTaskBetweenFilters", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("mover"))
+		a := MustCreateTask(t, s, u.ID, "a")
+		b := MustCreateTask(t, s, u.ID, "b")
+		MustSetStatus(t, s, u.ID, a.ID, core.StatusOngoing)
+		MustSetStatus(t, s, u.ID, a.ID, core.StatusComplete)
+		MustSetStatus(t, s, u.ID, a.ID, core.StatusPending)
+		MustSetStatus(t, s, u.ID, b.ID, core.StatusComplete)
+		want := map[core.TaskStatus][]string{
+			core.StatusPending:  {a.ID},
+			core.StatusOngoing:  nil,
+			core.StatusComplete: {b.ID},
+		}
+		for st, w := range want {
+			if got := ids(allTasks(t, s, u.ID, &st, 2), taskID); !slices.Equal(got, w) {
+				t.Fatalf("status %s: %v, want %v", st, got, w)
+			}
+		}
+		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, b.ID))
+		if got := allTasks(t, s, u.ID, ptr(core.StatusComplete), 2); len(got) != 0 {
+			t.Fatalf("deleted task still listed as complete: %v", ids(got, taskID))
+		}
+	})
+}
+
+func deref(st *core.TaskStatus) string {
+	if st == nil {
+		return "<any>"
+	}
+	return string(*st)
+}
