@@ -163,3 +163,21 @@ func TestParseEnums(t *testing.T) {
 		t.Fatal(a, err)
 	}
 }
+
+func TestUnknownEnumsRefused(t *testing.T) {
+	bogusRole, bogusStatus, bogusActive := core.Role(""), core.TaskStatus("done"), core.ActivationStatus("ACTIVE ")
+	title := "t"
+	for name, err := range map[string]error{
+		"register role":       second(core.ValidateRegister(core.RegisterInput{Username: "a", Email: "a@b.co", Password: "s3cret!", Role: &bogusRole})),
+		"register activation": second(core.ValidateRegister(core.RegisterInput{Username: "a", Email: "a@b.co", Password: "s3cret!", ActivationStatus: &bogusActive})),
+		"update task status":  second(core.ValidateUpdateTask(core.UpdateTaskInput{Title: &title, Status: &bogusStatus})),
+		"update user role":    second(core.ValidateUpdateUser(core.UpdateUserInput{Role: &bogusRole})),
+	} {
+		e, ok := core.AsError(err)
+		if !ok || e.Code != core.CodeInvalid || e.Fields[0].Type != "enum" {
+			t.Errorf("%s: err = %v, want an enum error", name, err)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

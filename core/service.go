@@ -343,6 +343,9 @@ func (s *Service) ListTasks(ctx context.Context, status *TaskStatus, first *int,
 	if err != nil {
 		return TaskConnection{}, err
 	}
+	if status != nil && !status.Valid() {
+		return TaskConnection{}, Invalid(FieldError{Field: "status", Type: "enum", Msg: "Input should be " + statusesAllowed, Input: string(*status)})
+	}
 	scope := "tasks\x00" + u.ID + "\x00"
 	if status != nil {
 		scope += string(*status)

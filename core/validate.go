@@ -125,6 +125,31 @@ func truncate(s string) string {
 	return ""
 }
 
+// enum checks that a value of a closed type is one of its constants, a
+// safety net under the transports' own decoding.
+func (v *validator) enum(field string, value any, ok bool, allowed string) {
+	if !ok {
+		v.add(field, "enum", "Input should be "+allowed, value, map[string]any{"expected": allowed})
+	}
+}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
+
+// Valid reports whether s is a known task status.
+func (s TaskStatus) Valid() bool {
+	return s == StatusPending || s == StatusOngoing || s == StatusComplete
+}
+
+// Valid reports whether a is a known activation status.
+func (a ActivationStatus) Valid() bool { return a == Active || a == Inactive }
+
+const (
+	rolesAllowed    = "'user' or 'admin'"
+	statusesAllowed = "'pending', 'ongoing' or 'complete'"
+	activeAllowed   = "'active' or 'inactive'"
+)
+
 // ValidateRegister checks a registration and returns it normalized.
 func ValidateRegister(in RegisterInput) (RegisterInput, error) {
 	var v validator
@@ -133,6 +158,12 @@ func ValidateRegister(in RegisterInput) (RegisterInput, error) {
 	v.text("username", in.Username, 1, MaxUsernameLen)
 	v.email("email", in.Email)
 	v.password("password", in.Password)
+	if in.Role != nil {
+		v.enum("role", string(*in.Role), in.Role.Valid(), rolesAllowed)
+	}
+	if in.ActivationStatus != nil {
+		v.enum("activation_status", string(*in.ActivationStatus), in.ActivationStatus.Valid(), activeAllowed)
+	}
 	return in, v.err()
 }
 
@@ -156,6 +187,9 @@ func ValidateUpdateTask(in UpdateTaskInput) (UpdateTaskInput, error) {
 	if in.Description != nil {
 		v.text("description", *in.Description, 0, MaxDescriptionLen)
 	}
+	if in.Status != nil {
+		v.enum("status", string(*in.Status), in.Status.Valid(), statusesAllowed)
+	}
 	if in.Title == nil && in.Description == nil && in.Status == nil {
 		v.add("input", "value_error", "Value error, give at least one of title, description or status", nil, nil)
 	}
@@ -177,6 +211,12 @@ func ValidateUpdateUser(in UpdateUserInput) (UpdateUserInput, error) {
 	}
 	if in.Password != nil {
 		v.password("password", *in.Password)
+	}
+	if in.Role != nil {
+		v.enum("role", string(*in.Role), in.Role.Valid(), rolesAllowed)
+	}
+	if in.ActivationStatus != nil {
+		v.enum("activation_status", string(*in.ActivationStatus), in.ActivationStatus.Valid(), activeAllowed)
 	}
 	return in, v.err()
 }

@@ -91,7 +91,9 @@ func parseBody(data []byte, contentType string, formOK bool, max int64) (*payloa
 		return nil, invalid(fieldError{loc: []any{"body"}, typ: "missing", msg: "Field required"})
 	}
 	if kind != "json" {
-		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoValue("", string(data))})
+		// Pydantic would echo the raw body; it may be a form carrying a
+		// password, so it is not echoed.
+		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: nil})
 	}
 	var syntax json.RawMessage
 	if err := json.Unmarshal(data, &syntax); err != nil {

@@ -111,11 +111,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Only a programming error (an unencodable type) gets here.
-		status, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"detail":"Internal Server Error"}` + "\n")
+	body := []byte(`{"detail":"Internal Server Error"}`)
+	if err := enc.Encode(v); err == nil {
+		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	} else {
+		status = http.StatusInternalServerError // only an unencodable type (a bug) gets here
 	}
-	writeRaw(w, status, "application/json", bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	writeRaw(w, status, "application/json", body)
 }
 
 func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) {

@@ -269,7 +269,7 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status, known = statusOf(e.Code)
 	}
 	if !known {
-		h.log.ErrorContext(r.Context(), "rest: internal error", "method", r.Method, "route", r.Pattern, "err", err)
+		h.log.ErrorContext(r.Context(), "rest: internal error", "method", r.Method, "path", r.URL.Path, "route", r.Pattern, "err", err)
 		writeJSON(w, http.StatusInternalServerError, httpError{Detail: "Internal Server Error"})
 		return
 	}

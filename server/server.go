@@ -57,12 +57,13 @@ func New(svc *core.Service, o Options) http.Handler {
 		Logger:        o.Logger,
 		Introspection: o.Introspection,
 		APQCache:      o.APQCache,
+		MaxBodyBytes:  o.MaxBodyBytes,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
 	playground := resolvers.Playground("/graphql")
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", limitBody(gql, o.MaxBodyBytes))
+	mux.Handle("/graphql", gql)
 	mux.Handle("GET /{$}", playground)
 	mux.Handle("GET /playground", playground)
 	mux.Handle("GET /healthz", health(o.Health, o.Logger))
@@ -74,13 +75,6 @@ func New(svc *core.Service, o Options) http.Handler {
 	h = accessLog(h, o.Logger)
 	h = requestID(h)
 	return recoverer(h, o.Logger)
-}
-
-func limitBody(next http.Handler, n int64) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, n)
-		next.ServeHTTP(w, r)
-	})
 }
 
 func health(check func(context.Context) error, log *slog.Logger) http.Handler {

@@ -166,7 +166,7 @@ func (s *DynamoDBServer) Start() error {
 	}
 }
 
-// Stop kills the server and waits for it to exit; its port is free again
+// Stop stops the server and waits for it to exit; its port is free again
 // when Stop returns. Stopping a stopped server does nothing.
 func (s *DynamoDBServer) Stop() error {
 	s.mu.Lock()
@@ -177,10 +177,17 @@ func (s *DynamoDBServer) Stop() error {
 		return nil
 	}
 	_ = cmd.Process.Signal(syscall.SIGCONT) // in case it is paused
-	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	// SIGTERM lets the JVM shut down cleanly (a persistent database is
+	// flushed); a server that hangs on is killed.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
-	<-done
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+	}
 	return nil
 }
 

@@ -218,3 +218,48 @@ func TestCanceledContextIsContextCanceled(t *testing.T) {
 		t.Fatalf("CreateUser = %v, want context.Canceled", err)
 	}
 }
+
+// benchStore returns a store where one user has n tasks, one in ten of them
+// complete.
+func benchStore(b *testing.B, n int) (*embedded.Store, core.User) {
+	b.Helper()
+	s, err := embedded.Open(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Close() })
+	u := storetest.MustCreateUser(b, s, "bench@example.com")
+	for i := range n {
+		tk := storetest.MustCreateTask(b, s, u.ID, fmt.Sprint("task ", i))
+		if i%10 == 9 {
+			storetest.MustSetStatus(b, s, u.ID, tk.ID, core.StatusComplete)
+		}
+	}
+	return s, u
+}
+
+func BenchmarkCreateTask(b *testing.B) {
+	s, u := benchStore(b, 0)
+	for b.Loop() {
+		storetest.MustCreateTask(b, s, u.ID, "bench")
+	}
+}
+
+func BenchmarkTaskStats(b *testing.B) {
+	s, u := benchStore(b, 300)
+	for b.Loop() {
+		if _, err := s.TaskStats(b.Context(), u.ID); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkListTasksByStatus(b *testing.B) {
+	s, u := benchStore(b, 300)
+	st := core.StatusComplete
+	for b.Loop() {
+		if _, _, err := s.ListTasks(b.Context(), u.ID, core.TaskQuery{Status: &st, Limit: 20}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,8 +18,9 @@ import (
 )
 
 // Run runs the contract suite. open returns a fresh, empty store each time it
-// is called (subtests run in parallel, each with its own store); closing and
-// removing it is open's business, through t.Cleanup.
+// is called; subtests run in parallel, each with its own store, so open must
+// be safe to call concurrently. Closing and removing the store is open's
+// business, through t.Cleanup.
 func Run(t *testing.T, open func(t *testing.T) core.Store) {
 	t.Helper()
 	groups := []struct {

@@ -339,6 +339,9 @@ func testListUsers(t *testing.T, open func(*testing.T) core.Store) {
 				if !more {
 					break
 				}
+				if page > n {
+					t.Fatalf("limit %d: ListUsers never ends", limit)
+				}
 				after = users[len(users)-1].ID
 			}
 			if len(order) != n {

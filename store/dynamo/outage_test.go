@@ -1,0 +1,110 @@
+package dynamo_test
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/testenv"
+	"github.com/taskapi/taskapi/store/dynamo"
+	"github.com/taskapi/taskapi/store/storetest"
+)
+
+// wantUnavailable checks err is core.ErrUnavailable with a message safe to
+// show a client, keeping the cause for the logs.
+func wantUnavailable(tb testing.TB, err error) {
+	tb.Helper()
+	if !errors.Is(err, core.ErrUnavailable) {
+		tb.Fatalf("got %v, want ErrUnavailable", err)
+	}
+	e, _ := core.AsError(err)
+	if strings.Contains(e.Error(), "dynamo") || strings.Contains(e.Error(), "127.0.0.1") || e.Err == nil {
+		tb.Fatalf("message %q (cause %v): want a client-safe message and the cause kept for logs", e.Error(), e.Err)
+	}
+}
+
+func TestUnreachableIsErrUnavailable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + l.Addr().String()
+	l.Close() // nothing listens there now: connections are refused
+
+	client, err := dynamo.NewClient(t.Context(), dynamo.Options{Endpoint: endpoint, Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	s := dynamo.New(client, dynamo.Tables{Users: "u", Tasks: "t"})
+	start := time.Now()
+	_, err = s.GetUser(t.Context(), "VAH1")
+	wantUnavailable(t, err)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %v to give up on a refused connection", d)
+	}
+	_, err = s.CreateUser(t.Context(), storetest.NewUser("x@example.com"))
+	wantUnavailable(t, err)
+}
+
+// TestOutage stops, freezes and restarts a private DynamoDB Local under a
+// store: requests fail fast with ErrUnavailable while it is away, and work
+// again, with the data intact, once it is back.
+func TestOutage(t *testing.T) {
+	srv := testenv.StartDynamoDB(t, testenv.DynamoDBOptions{Persist: true})
+	// Tables are made with the default timeout (a cold emulator is slow to
+	// create the first one); the store under test gives up after 2s.
+	_, tables := MustOpen(t, newClient(t, srv.Endpoint(), nil))
+	client, err := dynamo.NewClient(t.Context(), dynamo.Options{Endpoint: srv.Endpoint(), Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := dynamo.New(client, tables)
+	u := storetest.MustCreateUser(t, s, storetest.UniqueEmail("survivor"))
+
+	t.Run("StoppedIsErrUnavailable", func(t *testing.T) {
+		if err := srv.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err := s.GetUser(t.Context(), u.ID)
+		wantUnavailable(t, err)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v to give up on a stopped server", d)
+		}
+	})
+
+	t.Run("RestartedServesTheSameData", func(t *testing.T) {
+		if err := srv.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// A cold JVM may miss the 2s timeout on its first requests: the
+		// client recovers by itself, with no reconnect or restart.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got, err := s.GetUser(t.Context(), u.ID)
+			if err == nil && got.ID == u.ID {
+				break
+			}
+			if !errors.Is(err, core.ErrUnavailable) || time.Now().After(deadline) {
+				t.Fatalf("GetUser after restart = %q, %v; want the user back", got.ID, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+
+	t.Run("HungIsErrUnavailableWithinTheTimeout", func(t *testing.T) {
+		if err := srv.Pause(); err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Resume()
+		start := time.Now()
+		_, err := s.GetUser(t.Context(), u.ID)
+		wantUnavailable(t, err)
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v, want the 2s operation timeout", d)
+		}
+	})
+}
