@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
 	"github.com/taskapi/taskapi/store/dynamo"
@@ -58,9 +61,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	if cfg.CacheEnabled() {
 		rdb := redis.NewClient(redisOptions(cfg))
 		a.closers = append(a.closers, rdb.Close)
-		store = cache.New(st, rdb, cache.Options{Logger: log})
-		limiter = cache.NewLoginLimiter(rdb, cache.LimiterOptions{Logger: log})
-		apq = cache.NewAPQ(rdb, 24*time.Hour)
+		store = cache.New(st, rdb, cache.Options{Resilience: cache.Resilience{Logger: log}})
+		limiter = cache.NewLoginLimiter(rdb, cache.LimiterOptions{Resilience: cache.Resilience{Logger: log}})
+		apq = cache.NewAPQ(rdb, 24*time.Hour, log)
 	}
 
 	a.svc = core.NewService(core.Config{
@@ -96,20 +99,12 @@ func openStore(ctx context.Context, cfg config.Config) (core.Store, error) {
 	return dynamo.New(client, dynamo.Tables{Users: cfg.UsersTable, Tasks: cfg.TasksTable}), nil
 }
 
+// redisOptions: the cache must never be a point of failure, so short
+// deadlines and no retries on the request path (store/cache adds a circuit
+// breaker on top).
 func redisOptions(cfg config.Config) *redis.Options {
-	o := &redis.Options{
-		Addr: cfg.RedisAddr(),
-		// The cache must never be a point of failure: short deadlines, no
-		// retries on the request path (store/cache adds a circuit breaker).
-		DialTimeout:     200 * time.Millisecond,
-		ReadTimeout:     100 * time.Millisecond,
-		WriteTimeout:    100 * time.Millisecond,
-		PoolTimeout:     100 * time.Millisecond,
-		MaxRetries:      -1,
-		PoolSize:        32,
-		MinIdleConns:    0,
-		DisableIdentity: true,
-	}
+	o := cache.ClientOptions(cfg.RedisAddr())
+	o.DisableIdentity = true
 	if cfg.RedisTLS {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.RedisHost}
 	}
@@ -156,6 +151,18 @@ func resolveSecrets(ctx context.Context, cfg config.Config) (secrets, error) {
 		return s, errors.New("no JWT secret: set JWT_SECRET or JWT_SECRET_PARAM")
 	}
 	return s, nil
+}
+
+// loadSSM reads SecureString parameters (decrypted) with a client built
+// for this one call at cold start.
+func loadSSM(ctx context.Context, cfg config.Config, names map[string]string) (map[string]string, error) {
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.AWSRegion))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return lambdaserve.LoadSSMParams(ctx, ssm.NewFromConfig(awsCfg), names)
 }
 
 // describe turns a domain error into one line for the operator.

@@ -100,8 +100,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 
 	if cfg.Lambda {
 		log.Info("serving AWS Lambda events", "format", cfg.LambdaEventFormat, "store", cfg.Store, "cache", cfg.CacheEnabled(), "init_ms", time.Since(start).Milliseconds())
-		lambdaserve.Start(a.handler, cfg.LambdaEventFormat, log)
-		return nil
+		return lambdaserve.Start(ctx, a.handler, cfg.LambdaEventFormat, log)
 	}
 
 	srv := &http.Server{

@@ -67,7 +67,7 @@ func Start(ctx context.Context, h http.Handler, format string, logger *slog.Logg
 	if err != nil {
 		return err
 	}
-	lambda.StartHandler(handler)
+	lambda.Start(handler)
 	return nil
 }
 
