@@ -16,17 +16,27 @@ import (
 	"time"
 )
 
-// binary builds taskapi once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "taskapi")
+var bin string
+
+// TestMain builds taskapi once for every test of the binary.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "taskapi-bin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "taskapi")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
 	}
-	return bin
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+func binary(*testing.T) string { return bin }
 
 func freePort(t *testing.T) int {
 	t.Helper()

@@ -215,6 +215,59 @@ func TestDynamoDB(t *testing.T) {
 		}
 	})
 
+	t.Run("ConcurrentEmailChangesToOneAddressExactlyOneWins", func(t *testing.T) {
+		t.Parallel()
+		s, tables := MustOpen(t, client)
+		const n = 8
+		users := make([]core.User, n)
+		for i := range users {
+			users[i] = storetest.MustCreateUser(t, s, storetest.UniqueEmail("mover"))
+		}
+		target := storetest.UniqueEmail("wanted")
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i, u := range users {
+			wg.Go(func() { _, errs[i] = s.UpdateUser(t.Context(), u.ID, core.UserPatch{Email: &target}) })
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case err == nil && winner < 0:
+				winner = i
+			case err == nil:
+				t.Fatalf("users %s and %s both took %s", users[winner].ID, users[i].ID, target)
+			default:
+				wantErrIs(t, err, core.ErrConflict)
+			}
+		}
+		if winner < 0 {
+			t.Fatal("no email change won")
+		}
+		guards := map[string]any{}
+		for _, it := range rawScan(t, client, tables.Users) {
+			if id := fmt.Sprint(it["user_id"]); strings.HasPrefix(id, "EMAIL#") {
+				guards[strings.TrimPrefix(id, "EMAIL#")] = it["owner"]
+			}
+		}
+		if len(guards) != n {
+			t.Fatalf("%d guards for %d users: %v", len(guards), n, guards)
+		}
+		for i, u := range users {
+			email := u.Email
+			if i == winner {
+				email = target
+			}
+			if guards[email] != u.ID {
+				t.Errorf("guard of %s owned by %v, want %s", email, guards[email], u.ID)
+			}
+			got, err := s.GetUserByEmail(t.Context(), email)
+			if err != nil || got.ID != u.ID {
+				t.Errorf("GetUserByEmail(%s) = %s, %v; want %s", email, got.ID, err, u.ID)
+			}
+		}
+	})
+
 	t.Run("ConcurrentTaskWritesKeepCountersEqualToARecount", func(t *testing.T) {
 		t.Parallel()
 		s, tables := MustOpen(t, client)

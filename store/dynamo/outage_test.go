@@ -2,8 +2,12 @@ package dynamo_test
 
 import (
 	"errors"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,4 +111,78 @@ func TestOutage(t *testing.T) {
 			t.Errorf("took %v, want the 2s operation timeout", d)
 		}
 	})
+}
+
+// fakeDynamo serves DynamoDB's JSON protocol with answer, which gets the
+// operation (e.g. "GetItem") and how many calls came before this one.
+func fakeDynamo(t *testing.T, answer func(op string, n int64) (status int, body string)) (endpoint string, calls *atomic.Int64) {
+	t.Helper()
+	calls = new(atomic.Int64)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, op, _ := strings.Cut(r.Header.Get("X-Amz-Target"), ".")
+		status, body := answer(op, calls.Add(1)-1)
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, calls
+}
+
+// conflictServer answers TransactWriteItems with a cancellation for a
+// conflicting transaction the first `conflicts` times, then with success,
+// as DynamoDB does when transactions on the same items overlap (DynamoDB
+// Local serializes them instead, so it never says this).
+func conflictServer(t *testing.T, conflicts int64) (endpoint string, calls *atomic.Int64) {
+	t.Helper()
+	return fakeDynamo(t, func(op string, n int64) (int, string) {
+		switch {
+		case op != "TransactWriteItems":
+			return http.StatusNotImplemented, `{}`
+		case n < conflicts:
+			return http.StatusBadRequest, `{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException",` +
+				`"Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]",` +
+				`"CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}`
+		}
+		return http.StatusOK, `{}`
+	})
+}
+
+func TestTransactionConflicts(t *testing.T) {
+	t.Run("RetriedUntilTheyClear", func(t *testing.T) {
+		endpoint, calls := conflictServer(t, 3)
+		s := dynamo.New(newClient(t, endpoint, nil), dynamo.Tables{Users: "u", Tasks: "t"})
+		if err := s.CreateTask(t.Context(), storetest.NewTask(t, "VAH1", "contended")); err != nil {
+			t.Fatalf("CreateTask: %v", err)
+		}
+		if n := calls.Load(); n != 4 {
+			t.Fatalf("%d transactions sent, want 3 conflicts and 1 success", n)
+		}
+	})
+
+	t.Run("PersistentIsErrUnavailable", func(t *testing.T) {
+		endpoint, calls := conflictServer(t, 1000)
+		s := dynamo.New(newClient(t, endpoint, nil), dynamo.Tables{Users: "u", Tasks: "t"})
+		err := s.CreateTask(t.Context(), storetest.NewTask(t, "VAH1", "contended"))
+		wantUnavailable(t, err)
+		if n := calls.Load(); n != 10 {
+			t.Fatalf("%d transactions sent, want 10 (bounded retries)", n)
+		}
+	})
+}
+
+func TestThrottlingIsErrUnavailableAfterThreeAttempts(t *testing.T) {
+	endpoint, calls := fakeDynamo(t, func(string, int64) (int, string) {
+		return http.StatusBadRequest, `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}`
+	})
+	s := dynamo.New(newClient(t, endpoint, nil), dynamo.Tables{Users: "u", Tasks: "t"})
+	start := time.Now()
+	_, err := s.GetUser(t.Context(), "VAH1")
+	wantUnavailable(t, err)
+	if n := calls.Load(); n != 3 {
+		t.Errorf("%d attempts, want 3", n)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("gave up after %v, want bounded backoff", d)
+	}
 }

@@ -161,6 +161,13 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 			return core.User{}, invalid("email is required")
 		}
 	}
+	fields := []struct {
+		name string
+		v    *string
+	}{
+		{"username", p.Username}, {"password", p.PasswordHash},
+		{"role", (*string)(p.Role)}, {"activation_status", (*string)(p.ActivationStatus)},
+	}
 	// newSet returns a fresh builder each time: builders share their
 	// operation list, so one must never be extended twice.
 	newSet := func() (expression.UpdateBuilder, int) {
@@ -168,31 +175,34 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 			set expression.UpdateBuilder
 			n   int
 		)
-		for name, v := range map[string]*string{
-			"username": p.Username, "password": p.PasswordHash,
-			"role": (*string)(p.Role), "activation_status": (*string)(p.ActivationStatus),
-		} {
-			if v != nil {
-				set = set.Set(expression.Name(name), expression.Value(*v))
+		for _, f := range fields {
+			if f.v != nil {
+				set = set.Set(expression.Name(f.name), expression.Value(*f.v))
 				n++
 			}
 		}
 		return set, n
 	}
 
-	for attempt := 1; attempt <= maxWriteAttempts; attempt++ {
-		if p.Email == nil {
-			return s.updateUserItem(ctx, id, newSet)
-		}
+	if p.Email == nil {
+		set, n := newSet()
+		return s.updateUserItem(ctx, id, set, n, "")
+	}
+	for range maxWriteAttempts {
 		cur, err := s.GetUser(ctx, id)
 		if err != nil {
 			return core.User{}, err
 		}
-		if cur.Email == newEmail {
-			return s.updateUserItem(ctx, id, newSet)
+		var u core.User
+		set, n := newSet()
+		switch {
+		case cur.Email == newEmail && n == 0:
+			return cur, nil
+		case cur.Email == newEmail:
+			u, err = s.updateUserItem(ctx, id, set, n, newEmail)
+		default:
+			u, err = s.moveEmail(ctx, cur, newEmail, set)
 		}
-		set, _ := newSet()
-		u, err := s.moveEmail(ctx, cur, newEmail, set)
 		if !errors.Is(err, errRetry) {
 			return u, err
 		}
@@ -203,16 +213,17 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 // errRetry says the optimistic write lost a race and should be redone.
 var errRetry = errors.New("dynamo: concurrent change, retry")
 
-// updateUserItem applies newSet's fields to user id, if it exists.
-func (s *Store) updateUserItem(ctx context.Context, id string, newSet func() (expression.UpdateBuilder, int)) (core.User, error) {
-	set, n := newSet()
+// updateUserItem applies set (n fields) to user id, if it exists; with
+// email, only if that is still the user's email (else errRetry).
+func (s *Store) updateUserItem(ctx context.Context, id string, set expression.UpdateBuilder, n int, email string) (core.User, error) {
 	if n == 0 {
 		return s.GetUser(ctx, id)
 	}
-	expr, err := expression.NewBuilder().
-		WithUpdate(set).
-		WithCondition(expression.Name(attrEmail).AttributeExists()).
-		Build()
+	cond := expression.Name(attrEmail).AttributeExists()
+	if email != "" {
+		cond = expression.Name(attrEmail).Equal(expression.Value(email))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
 	if err != nil {
 		return core.User{}, err
 	}
@@ -226,6 +237,9 @@ func (s *Store) updateUserItem(ctx context.Context, id string, newSet func() (ex
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if _, ok := conditionFailed(err); ok {
+		if email != "" {
+			return core.User{}, errRetry
+		}
 		return core.User{}, errUserNotFound
 	}
 	if err != nil {

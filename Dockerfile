@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+#
+# The taskapi Lambda image: one static Go binary on the AWS base image for
+# custom runtimes. Build for the function's architecture (terraform variable
+# `architecture`, default arm64):
+#
+#   docker buildx build --platform linux/arm64 --provenance=false -t taskapi:dev .
+#
+# (--provenance=false keeps a single-image manifest, which Lambda requires.)
+# internal/infratest builds ./cmd/taskapi with the same flags and runs it under
+# the Lambda Runtime Interface Emulator.
+
+# The builder runs natively and cross-compiles: no emulation for arm64 images.
+FROM --platform=$BUILDPLATFORM golang:1.26 AS build
+ARG TARGETOS=linux
+ARG TARGETARCH=arm64
+WORKDIR /src
+
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+
+COPY . .
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags='-s -w' -tags lambda.norpc -o /out/bootstrap ./cmd/taskapi
+
+FROM public.ecr.aws/lambda/provided:al2023
+# The runtime starts ${LAMBDA_RUNTIME_DIR}/bootstrap, i.e. /var/runtime/bootstrap;
+# it sees AWS_LAMBDA_RUNTIME_API and serves Lambda events.
+COPY --from=build /out/bootstrap /var/runtime/bootstrap
+# Handler name: unused by a custom runtime, but the base image's entrypoint
+# expects one.
+CMD ["bootstrap"]

@@ -1,0 +1,84 @@
+# The two tables, exactly as docs/dynamodb.md describes them and as
+# `taskapi create-tables` creates them (internal/infratest compares both).
+# Guard items (EMAIL#<email>) and the user-id sequence (SEQUENCE#users) live
+# in the users table: no extra table is needed.
+
+resource "aws_dynamodb_table" "users" {
+  name                        = local.users_table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "user_id"
+  deletion_protection_enabled = var.dynamodb_deletion_protection
+
+  attribute {
+    name = "user_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "email"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.email_index
+    hash_key        = "email"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+}
+
+resource "aws_dynamodb_table" "tasks" {
+  name                        = local.tasks_table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "user_id"
+  range_key                   = "task_id"
+  deletion_protection_enabled = var.dynamodb_deletion_protection
+
+  attribute {
+    name = "user_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "task_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "status_task_id"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = local.status_index
+    hash_key        = "user_id"
+    range_key       = "status_task_id"
+    projection_type = "ALL"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+}
+
+locals {
+  # The tables and the indexes the code queries: the only DynamoDB resources
+  # the Lambda may touch.
+  dynamodb_resources = [
+    aws_dynamodb_table.users.arn,
+    "${aws_dynamodb_table.users.arn}/index/${local.email_index}",
+    aws_dynamodb_table.tasks.arn,
+    "${aws_dynamodb_table.tasks.arn}/index/${local.status_index}",
+  ]
+}
