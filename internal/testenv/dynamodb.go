@@ -102,19 +102,22 @@ func StartDynamoDB(t testing.TB, o DynamoDBOptions) *DynamoDBServer {
 	if _, err := exec.LookPath("java"); err != nil {
 		unavailable(t, "cannot start DynamoDB Local: java is not on PATH")
 	}
-	port, err := freePort()
-	if err != nil {
-		t.Fatalf("DynamoDB Local: find a free port: %v", err)
-	}
-	s := &DynamoDBServer{dir: dir, port: port}
+	s := &DynamoDBServer{dir: dir}
 	if o.Persist {
 		s.dataDir = t.TempDir()
 	}
 	t.Cleanup(func() { _ = s.Stop() })
-	if err := s.Start(); err != nil {
-		t.Fatalf("DynamoDB Local: %v", err)
+	var err error
+	for range 3 { // another process may take the free port before the JVM binds it
+		if s.port, err = freePort(); err != nil {
+			t.Fatalf("DynamoDB Local: find a free port: %v", err)
+		}
+		if err = s.Start(); err == nil {
+			return s
+		}
 	}
-	return s
+	t.Fatalf("DynamoDB Local: %v", err)
+	return nil
 }
 
 // Endpoint is the server's URL, the same across restarts.
@@ -136,6 +139,7 @@ func (s *DynamoDBServer) Start() error {
 	}
 	cmd := exec.Command("java", args...)
 	cmd.Dir = s.dir
+	cmd.SysProcAttr = redisProcAttr() // dies with the test process, cleanups or not
 	s.logs = &logBuffer{}
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	if err := cmd.Start(); err != nil {
@@ -167,8 +171,16 @@ func (s *DynamoDBServer) Start() error {
 }
 
 // Stop stops the server and waits for it to exit; its port is free again
-// when Stop returns. Stopping a stopped server does nothing.
-func (s *DynamoDBServer) Stop() error {
+// when Stop returns. SIGTERM lets the JVM shut down cleanly (a persistent
+// database keeps its data); one that hangs on is killed. Stopping a stopped
+// server does nothing.
+func (s *DynamoDBServer) Stop() error { return s.stop(syscall.SIGTERM) }
+
+// Kill kills the server at once (SIGKILL), as a crash would, and waits for
+// it to exit.
+func (s *DynamoDBServer) Kill() error { return s.stop(syscall.SIGKILL) }
+
+func (s *DynamoDBServer) stop(sig syscall.Signal) error {
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.cmd = nil
@@ -177,9 +189,7 @@ func (s *DynamoDBServer) Stop() error {
 		return nil
 	}
 	_ = cmd.Process.Signal(syscall.SIGCONT) // in case it is paused
-	// SIGTERM lets the JVM shut down cleanly (a persistent database is
-	// flushed); a server that hangs on is killed.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		return err
 	}
 	select {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,21 +35,45 @@ func startRedis(t testing.TB) (*testenv.RedisServer, *redis.Client, *commandCoun
 }
 
 // commandCounter counts the commands the client tries to send, pipelines
-// included, whatever becomes of them.
-type commandCounter struct{ n atomic.Int64 }
+// included, whatever becomes of them; connection handshakes are not counted.
+type commandCounter struct {
+	n     atomic.Int64
+	mu    sync.Mutex
+	names []string
+}
+
+func (c *commandCounter) add(cmds ...redis.Cmder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, cmd := range cmds {
+		switch cmd.Name() {
+		case "hello", "client", "auth", "select": // a new connection's handshake
+			continue
+		}
+		c.names = append(c.names, cmd.FullName())
+		c.n.Add(1)
+	}
+}
+
+// since returns the names of the commands sent after the first n.
+func (c *commandCounter) since(n int64) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.names[n:])
+}
 
 func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		c.n.Add(1)
+		c.add(cmd)
 		return next(ctx, cmd)
 	}
 }
 
 func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
+		c.add(cmds...)
 		return next(ctx, cmds)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/taskapi/taskapi/core"
 )
 
-// maxAttempts bounds the optimistic retries of one store write: conflicts
+// maxWriteAttempts bounds the optimistic retries of one store write: conflicts
 // with concurrent transactions, or a task whose status changed between the
 // read and the write.
 const maxWriteAttempts = 10
