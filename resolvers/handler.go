@@ -20,6 +20,7 @@ import (
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/graph"
+	"github.com/taskapi/taskapi/internal/assets"
 )
 
 // Defaults of Options.
@@ -53,8 +54,9 @@ type Options struct {
 	MaxBodyBytes int64
 }
 
-// NewHandler returns the /graphql endpoint: the executable schema with
-// POST and GET (queries only) transports, a parsed-query cache, automatic
+// NewHandler returns the /graphql endpoint: the executable schema served
+// over POST and GET (queries only) as GraphQL over HTTP specifies (see
+// httpTransport), with a parsed-query cache, automatic
 // persisted queries, complexity and depth limits, the error presenter and a
 // recover func. It expects requests to have passed through
 // httpauth.Middleware, which puts the bearer token into the context.
@@ -81,9 +83,8 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 		Complexity: costs(),
 	})
 	srv := handler.New(es)
-	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost}})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
+	srv.AddTransport(httpTransport{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
 	srv.SetParserTokenLimit(parserTokenLimit)
 	// Without introspection, "did you mean" suggestions would leak the schema.
@@ -110,9 +111,16 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	})
 }
 
-// Playground returns the GraphiQL page that queries endpoint (e.g. "/graphql").
+// Playground returns the GraphiQL page that queries endpoint (e.g.
+// "/graphql"). The page loads GraphiQL and React from assets.Handler (which
+// must be mounted at assets.Prefix), not from a CDN, so it works offline.
 func Playground(endpoint string) http.Handler {
-	return playground.Handler("taskapi GraphQL", endpoint)
+	return playground.Handler("taskapi GraphQL", endpoint,
+		playground.WithGraphiqlVersion(assets.GraphiQLJS, assets.GraphiQLCSS,
+			assets.Integrity(assets.GraphiQLJS), assets.Integrity(assets.GraphiQLCSS)),
+		playground.WithGraphiqlReactVersion(assets.ReactJS, assets.ReactDOMJS,
+			assets.Integrity(assets.ReactJS), assets.Integrity(assets.ReactDOMJS)),
+	)
 }
 
 // costs prices the fields whose work grows with a page: a connection costs

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/taskapi/taskapi/internal/assets"
 )
 
 // The OpenAPI document is built once, in New, from the route table and the
@@ -146,18 +148,21 @@ func pathParams(path string) []string {
 	return slices.Clip(names)
 }
 
-// swaggerUI is the page FastAPI serves at /docs. The assets come from a CDN
-// for now (pinned major version, as FastAPI does).
+// swaggerUI is the page FastAPI serves at /docs, with Swagger UI loaded
+// from the binary (assets.Handler, mounted at assets.Prefix) rather than a
+// CDN, so it works offline. The scripts come from the same origin as the
+// page, so they need no integrity attribute.
 const swaggerUI = `<!DOCTYPE html>
 <html>
 <head>
-<link type="text/css" rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+<meta charset="utf-8">
+<link type="text/css" rel="stylesheet" href="` + assets.SwaggerUICSS + `">
 <title>taskapi — legacy REST API - Swagger UI</title>
 </head>
 <body>
 <div id="swagger-ui">
 </div>
-<script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script src="` + assets.SwaggerUIJS + `"></script>
 <script>
 const ui = SwaggerUIBundle({
     url: '` + openAPIPath + `',
@@ -166,6 +171,7 @@ const ui = SwaggerUIBundle({
     "deepLinking": true,
     "showExtensions": true,
     "showCommonExtensions": true,
+    "validatorUrl": null,
     presets: [
         SwaggerUIBundle.presets.apis,
         SwaggerUIBundle.SwaggerUIStandalonePreset

@@ -13,7 +13,7 @@ resource "aws_apigatewayv2_integration" "lambda" {
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
   integration_uri        = aws_lambda_function.api.invoke_arn
-  payload_format_version = "1.0"
+  payload_format_version = "2.0"
   timeout_milliseconds   = 30000
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/taskapi/taskapi/core"
 )
@@ -301,6 +302,9 @@ const flushBatch = 100
 // next request. It is a no-op while Redis is still failing (the breaker
 // answers at once) and while another flush is under way.
 func (s *Store) flush(ctx context.Context, first string) {
+	if s.g.state() == gobreaker.StateOpen {
+		return // not worth walking the marks
+	}
 	now := s.now()
 	s.mu.Lock()
 	if s.flushing {
