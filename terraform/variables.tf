@@ -145,7 +145,7 @@ variable "vpc_cidr" {
   default     = "10.40.0.0/16"
 
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 18
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("/([0-9]|1[0-8])$", var.vpc_cidr))
     error_message = "vpc_cidr must be a CIDR block of /18 or larger."
   }
 }

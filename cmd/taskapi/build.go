@@ -59,6 +59,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		store   core.Store = st
 	)
 	if cfg.CacheEnabled() {
+		// go-redis logs through a process-wide logger; route it to ours at
+		// debug level (the cache logs each breaker state change itself).
+		redis.SetLogger(redisLogger{log})
 		rdb := redis.NewClient(redisOptions(cfg))
 		a.closers = append(a.closers, rdb.Close)
 		store = cache.New(st, rdb, cache.Options{Resilience: cache.Resilience{Logger: log}})
@@ -109,6 +112,13 @@ func redisOptions(cfg config.Config) *redis.Options {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, ServerName: cfg.RedisHost}
 	}
 	return o
+}
+
+// redisLogger adapts slog to go-redis's internal logger.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }
 
 type secrets struct{ jwt, pepper string }

@@ -384,7 +384,9 @@ func TestLambdaImage_EndToEndUnderTheRuntimeEmulator(t *testing.T) {
 					t.Fatalf("login = %+v (JWT_TTL=15m)", login.Login)
 				}
 				token = login.Login.AccessToken
-				var created struct{ CreateTask struct{ ID, Title, Status string } }
+				var created struct {
+					CreateTask struct{ ID, Title, Status string }
+				}
 				e.gql(t, token, `mutation Create($in: CreateTaskInput!) { createTask(input: $in) { id title status } }`,
 					map[string]any{"in": map[string]any{"title": "ship the lambda", "description": "through the emulator"}}, &created)
 				if created.CreateTask.ID == "" || created.CreateTask.Status != "PENDING" {

@@ -257,18 +257,6 @@ func (m *tfModule) dataSource(tb testing.TB, typ, name string) *hclsyntax.Block 
 	return bs[0]
 }
 
-// local is the value of local.name.
-func (m *tfModule) local(tb testing.TB, name string) cty.Value {
-	tb.Helper()
-	for _, b := range m.find("locals") {
-		if a, ok := b.Body.Attributes[name]; ok {
-			return m.known(tb, a.Expr, "local."+name)
-		}
-	}
-	tb.Fatalf("terraform/ has no local %q", name)
-	return cty.NilVal
-}
-
 // attr is the expression of body's attribute name; the test fails when it
 // is absent.
 func attr(tb testing.TB, body *hclsyntax.Body, name string) hcl.Expression {
