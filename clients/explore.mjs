@@ -1,0 +1,15 @@
+import { chromium } from 'playwright-core';
+const API = 'http://127.0.0.1:18555';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+const page = await ctx.newPage();
+page.on('console', m => console.log('console', m.type(), m.text().slice(0, 200)));
+page.on('pageerror', e => console.log('pageerror', e.message));
+page.on('requestfailed', r => console.log('failed', r.url()));
+page.on('response', r => console.log('resp', r.status(), r.url().slice(0, 100)));
+await page.goto(API + '/');
+await page.waitForSelector('.graphiql-query-editor .CodeMirror', { timeout: 15000 });
+console.log(await page.evaluate(() => Object.keys(localStorage)));
+console.log(await page.evaluate(() => [...document.querySelectorAll('button')].map(b => (b.getAttribute('aria-label') || b.textContent).trim()).join(' | ')));
+await page.screenshot({ path: '/tmp/explore/pg0.png' });
+await browser.close();
