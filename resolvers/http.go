@@ -30,11 +30,11 @@ const (
 // httpTransport serves GraphQL over HTTP as the GraphQL Foundation's
 // GraphQL-over-HTTP specification says, for POST (application/json bodies)
 // and GET (queries only):
-//   - the response media type follows Accept (q-values and wildcards
-//     included): application/graphql-response+json when the client lists it,
-//     else application/json; no Accept at all means
-//     application/graphql-response+json, as the specification says since
-//     2025; an Accept with neither is 406;
+//   - the response media type follows Accept (see negotiate):
+//     application/graphql-response+json unless the client prefers
+//     application/json or sends only wildcards (fetch's default */*); no
+//     Accept at all means application/graphql-response+json, as the
+//     specification says since 2025; an Accept with neither is 406;
 //   - with application/graphql-response+json, a request the server refuses
 //     before executing it (parse, validation, variables, limits, an unknown
 //     persisted query) is 400; with application/json it is 200, since a
@@ -102,7 +102,9 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, opCtx)
-	writeResponse(w, responses(ctx))
+	if resp := responses(ctx); resp != nil { // nil: the client has gone
+		writeResponse(w, resp)
+	}
 }
 
 // readParams decodes a request's GraphQL parameters; a non-zero status and

@@ -54,7 +54,7 @@ step "staticcheck"
 go tool staticcheck ./...
 
 step "terraform fmt"
-terraform fmt -check -recursive -diff terraform
+TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff terraform
 
 step "DynamoDB Local"
 ddb_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -73,3 +73,6 @@ echo "DynamoDB Local at $TASKAPI_TEST_DYNAMODB_ENDPOINT"
 step "go test -race ./..."
 export TASKAPI_TEST_REQUIRE_SERVICES=1
 go test -race -count=1 -timeout 20m "$@" ./...
+
+step "real clients: Apollo Client, urql, and the playground and /docs in Chromium"
+clients/run-tests.sh

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/cors"
 
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/assets"
 	"github.com/taskapi/taskapi/internal/httpauth"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/resolvers"
@@ -67,6 +68,7 @@ func New(svc *core.Service, o Options) http.Handler {
 	mux.Handle("GET /{$}", playground)
 	mux.Handle("GET /playground", playground)
 	mux.Handle("GET /healthz", health(o.Health, o.Logger))
+	mux.Handle("GET "+assets.Prefix, assets.Handler()) // GraphiQL, React and Swagger UI, embedded: no CDN needed
 	mux.Handle("/", api) // /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s
 
 	h := httpauth.Middleware(mux)

@@ -1,0 +1,14 @@
+// docs/clients.md shows the client factories these tests drive, verbatim.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { it } from 'node:test';
+
+const doc = readFileSync(new URL('../../docs/clients.md', import.meta.url), 'utf8');
+const blocks = [...doc.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+
+for (const file of ['apollo.js', 'urql.js']) {
+  it(`docs/clients.md shows src/${file} as it is tested`, () => {
+    const source = readFileSync(new URL(`../src/${file}`, import.meta.url), 'utf8');
+    assert.ok(blocks.includes(source), `docs/clients.md has no js block equal to clients/src/${file}`);
+  });
+}
