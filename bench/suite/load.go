@@ -52,7 +52,7 @@ func (s *suite) wrk(ctx context.Context, l load) (result, error) {
 		fmt.Fprintf(&b, "wrk.body = %s\n", luaString(l.body))
 	}
 	for k, v := range l.headers {
-		fmt.Fprintf(&b, "wrk.headers[%s] = %s\n", luaString(k), luaString(v))
+		fmt.Fprintf(&b, "wrk.headers[ %s ] = %s\n", luaString(k), luaString(v))
 	}
 	if err := os.WriteFile(script, []byte(b.String()), 0o600); err != nil {
 		return result{}, err
@@ -64,7 +64,11 @@ func (s *suite) wrk(ctx context.Context, l load) (result, error) {
 	if err != nil {
 		return result{}, fmt.Errorf("wrk %s: %v: %s", l.url, err, out)
 	}
-	return parseWrk(string(out))
+	r, err := parseWrk(string(out))
+	if err == nil && r.Bad > r.Requests/100 {
+		err = fmt.Errorf("wrk %s %s: %d of %d requests failed", l.method, l.url, r.Bad, r.Requests)
+	}
+	return r, err
 }
 
 // luaString quotes s as a Lua long string.

@@ -139,16 +139,19 @@ func (r *loadRun) unexpectedCount() int {
 // them; it returns when both are done.
 func (r *loadRun) execute(t testing.TB, faults func(ctx context.Context)) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), r.cfg.duration)
-	defer cancel()
+	// Requests are never cancelled: at the deadline each client finishes
+	// the operation under way, so every write has a known answer.
 	r.start = time.Now()
+	deadline := r.start.Add(r.cfg.duration)
 	var wg sync.WaitGroup
 	if faults != nil {
+		ctx, cancel := context.WithDeadline(t.Context(), deadline)
+		defer cancel()
 		wg.Go(func() { faults(ctx) })
 	}
 	for i := range r.cfg.clients {
 		w := &worker{run: r, id: i, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
-		wg.Go(func() { w.loop(ctx) })
+		wg.Go(func() { w.loop(t.Context(), deadline) })
 	}
 	wg.Wait()
 }
@@ -228,10 +231,8 @@ func (u *userModel) consistent(listed []core.Task, filter *core.TaskStatus) erro
 		if seen[id] || m.maybeGone {
 			continue
 		}
-		if filter == nil || slices.ContainsFunc(m.states, func(s taskState) bool { return s.Status == *filter }) {
-			if filter == nil || len(m.states) == 1 {
-				return fmt.Errorf("task %s (acknowledged, %v) is missing", id, m.states)
-			}
+		if filter == nil || (len(m.states) == 1 && m.states[0].Status == *filter) {
+			return fmt.Errorf("task %s (acknowledged, %v) is missing", id, m.states)
 		}
 	}
 	return nil
@@ -256,10 +257,18 @@ type worker struct {
 	n   int
 }
 
-// errOutage marks a "service unavailable" answer.
-var errOutage = errors.New("service unavailable")
+// errOutage marks an accepted "service unavailable" answer; errLateOutage
+// one that came when the service should have been whole again.
+var (
+	errOutage     = errors.New("service unavailable")
+	errLateOutage = errors.New("service unavailable after recovery")
+)
 
-func (w *worker) loop(ctx context.Context) {
+// unavailable reports whether err is an "unavailable" answer, after which
+// the write it answered may or may not have happened.
+func unavailable(err error) bool { return errors.Is(err, errOutage) || errors.Is(err, errLateOutage) }
+
+func (w *worker) loop(ctx context.Context, deadline time.Time) {
 	ops := []struct {
 		name   string
 		weight int
@@ -273,7 +282,7 @@ func (w *worker) loop(ctx context.Context) {
 	for _, o := range ops {
 		total += o.weight
 	}
-	for ctx.Err() == nil {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
 		var name string
 		var err error
 		if w.me == nil || w.me.token == "" {
@@ -287,7 +296,7 @@ func (w *worker) loop(ctx context.Context) {
 				}
 			}
 		}
-		if err != nil && ctx.Err() == nil {
+		if err != nil {
 			w.run.fail(fmt.Errorf("client %d %s: %w", w.id, name, err))
 		}
 	}
@@ -319,11 +328,8 @@ func (w *worker) send(ctx context.Context, op string, req request, expect ...int
 	r.counts[op]++
 	r.latencies = append(r.latencies, took)
 	r.mu.Unlock()
-	if ctx.Err() != nil {
-		return rep, ctx.Err()
-	}
 	if r.cfg.hang > 0 && took > r.cfg.hang {
-		return rep, fmt.Errorf("%s %s took %v: a hang", req.method, req.path, took)
+		r.fail(fmt.Errorf("%s %s took %v: a hang", req.method, req.path, took))
 	}
 	if err != nil {
 		return rep, err
@@ -343,7 +349,7 @@ func (w *worker) send(ctx context.Context, op string, req request, expect ...int
 		}
 		strict := r.strict.Load()
 		if !r.cfg.outageOK || (strict != 0 && start.UnixNano() > strict) {
-			return rep, fmt.Errorf("%s %s: %w (%s) when the service should be whole", req.method, req.path, errOutage, rep)
+			return rep, fmt.Errorf("%s %s: %w: %s", req.method, req.path, errLateOutage, rep)
 		}
 		r.mu.Lock()
 		r.outages++
@@ -509,7 +515,7 @@ func (w *worker) create(ctx context.Context) error {
 			return fmt.Errorf("created task belongs to %q, not %q", out.UserID, w.me.id)
 		}
 	}
-	if errors.Is(err, errOutage) {
+	if unavailable(err) {
 		w.me.maybeCreated = append(w.me.maybeCreated, title)
 	}
 	if err != nil {
@@ -574,7 +580,7 @@ func (w *worker) update(ctx context.Context) error {
 		err = w.sendREST(ctx, "update", method, "/api/v1/tasks/update-task/"+m.id, w.me.token, vars{"status": next.Status}, &out)
 		got = out.Task.task()
 	}
-	if errors.Is(err, errOutage) {
+	if unavailable(err) {
 		m.states = []taskState{old, next}
 	}
 	if err != nil {
@@ -602,7 +608,7 @@ func (w *worker) delete(ctx context.Context) error {
 	} else {
 		err = w.sendREST(ctx, "delete", http.MethodDelete, "/api/v1/tasks/delete-task/"+m.id, w.me.token, nil, nil)
 	}
-	if errors.Is(err, errOutage) {
+	if unavailable(err) {
 		m.maybeGone = true
 	}
 	if err != nil {
@@ -797,7 +803,7 @@ func (w *worker) probe(ctx context.Context) error {
 	case 1:
 		var rep gqlReply
 		rep, err = w.sendGQL(ctx, "probe", w.me.token, `mutation($id: ID!) { deleteTask(id: $id) }`, vars{"id": id}, nil)
-		if err != nil && !errors.Is(err, errOutage) && slices.Equal(rep.codes(), []string{"NOT_FOUND"}) {
+		if err != nil && !unavailable(err) && slices.Equal(rep.codes(), []string{"NOT_FOUND"}) {
 			err = nil
 		} else if err == nil {
 			err = fmt.Errorf("deleted someone else's task: %s", rep)
