@@ -19,14 +19,26 @@ import (
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
 	"github.com/taskapi/taskapi/store/embedded"
+	"github.com/taskapi/taskapi/store/storetest"
 )
 
+// Stores the benchmarks run on.
+type storeKind int
+
+const (
+	uncached  storeKind = iota // the embedded store alone
+	versioned                  // the embedded store, versioned in process: response caches on, no Redis
+	redisWarm                  // the embedded store behind the Redis cache (needs redis-server)
+)
+
+// env is the whole HTTP handler (server.New, as main builds it, access log
+// included) over an embedded store with one user owning tasks tasks.
 type env struct {
 	h     http.Handler
 	token string
 }
 
-func newEnv(tb testing.TB, tasks int, cached bool) *env {
+func newEnv(tb testing.TB, kind storeKind, tasks int) *env {
 	tb.Helper()
 	st, err := embedded.Open(tb.TempDir())
 	if err != nil {
@@ -34,7 +46,10 @@ func newEnv(tb testing.TB, tasks int, cached bool) *env {
 	}
 	tb.Cleanup(func() { _ = st.Close() })
 	var store core.Store = st
-	if cached {
+	switch kind {
+	case versioned:
+		store = storetest.NewVersioned(st)
+	case redisWarm:
 		srv := testenv.Redis(tb)
 		rdb := redis.NewClient(cache.ClientOptions(srv.Addr()))
 		tb.Cleanup(func() { _ = rdb.Close() })
@@ -51,9 +66,13 @@ func newEnv(tb testing.TB, tasks int, cached bool) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range tasks {
-		t := core.Task{ID: fmt.Sprintf("0190a000-0000-7000-8000-%012d", i), UserID: u.ID, Title: fmt.Sprintf("Task %d", i), Description: "Something to do, described in a sentence or two.", Status: core.StatusPending, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
-		t.UpdatedAt = t.CreatedAt
+		t := core.Task{
+			ID: fmt.Sprintf("0190a000-0000-7000-8000-%012d", i), UserID: u.ID, Title: fmt.Sprintf("Task number %d", i),
+			Description: "Something to do, described in a sentence or two so the payload looks real.",
+			Status:      core.TaskStatuses[i%3], CreatedAt: created, UpdatedAt: created,
+		}
 		if err := st.CreateTask(ctx, t); err != nil {
 			tb.Fatal(err)
 		}
@@ -65,52 +84,81 @@ func newEnv(tb testing.TB, tasks int, cached bool) *env {
 	return &env{h: server.New(svc, server.Options{Logger: logging.New(io.Discard, "json", "info")}), token: p.AccessToken}
 }
 
-func (e *env) do(tb testing.TB, method, path, body string) {
-	var r *http.Request
-	if body != "" {
-		r = httptest.NewRequest(method, path, strings.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-	} else {
-		r = httptest.NewRequest(method, path, nil)
+// request is one request a client repeats.
+type request struct{ method, path, body string }
+
+var (
+	restFetchTask = request{http.MethodGet, "/api/v1/tasks/fetch-task", ""}
+	restStats     = request{http.MethodGet, "/api/v1/auth/user", ""}
+	graphqlTasks  = request{http.MethodPost, "/graphql", `{"query":"query Tasks { tasks(first: 20) { edges { cursor node { id title description status createdAt updatedAt } } pageInfo { hasNextPage endCursor } totalCount } }"}`}
+)
+
+// do serves r and fails unless the answer is 200.
+func (e *env) do(tb testing.TB, r request) {
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
 	}
-	r.Header.Set("Authorization", "Bearer "+e.token)
+	req := httptest.NewRequest(r.method, r.path, body)
+	if r.body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
 	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, r)
-	if w.Code != 200 {
-		tb.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+	e.h.ServeHTTP(w, req)
+	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors"`) {
+		tb.Fatalf("%s %s: %d %s", r.method, r.path, w.Code, w.Body)
 	}
 }
 
-const gqlTasks20 = `{"query":"query Tasks { tasks(first: 20) { edges { cursor node { id title description status createdAt updatedAt } } pageInfo { hasNextPage endCursor } totalCount } }"}`
-
-func BenchmarkRESTFetchTask(b *testing.B) {
-	e := newEnv(b, 20, false)
+func bench(b *testing.B, kind storeKind, tasks int, r request) {
+	e := newEnv(b, kind, tasks)
+	e.do(b, r) // warm: caches filled
 	b.ReportAllocs()
+	b.ResetTimer()
 	for b.Loop() {
-		e.do(b, "GET", "/api/v1/tasks/fetch-task", "")
+		e.do(b, r)
 	}
 }
 
-func BenchmarkGraphQLTasks20(b *testing.B) {
-	e := newEnv(b, 20, false)
-	b.ReportAllocs()
-	for b.Loop() {
-		e.do(b, "POST", "/graphql", gqlTasks20)
+// Uncached: every request reads the embedded store and runs in full.
+
+func BenchmarkRESTFetchTask(b *testing.B)  { bench(b, uncached, 20, restFetchTask) }
+func BenchmarkGraphQLTasks20(b *testing.B) { bench(b, uncached, 20, graphqlTasks) }
+
+// Warm Redis cache: one round trip to Redis, then the response cache.
+
+func BenchmarkRESTFetchTaskRedis(b *testing.B)  { bench(b, redisWarm, 20, restFetchTask) }
+func BenchmarkGraphQLTasks20Redis(b *testing.B) { bench(b, redisWarm, 20, graphqlTasks) }
+
+// Stats must not grow with the number of tasks: the REST call clients make
+// on every screen (the caller and their counts), uncached.
+func BenchmarkStats(b *testing.B) {
+	for _, n := range []int{10, 1000, 10000} {
+		b.Run(fmt.Sprintf("tasks=%d", n), func(b *testing.B) { bench(b, uncached, n, restStats) })
 	}
 }
 
-func BenchmarkCachedRESTFetchTask(b *testing.B) {
-	e := newEnv(b, 20, true)
+// The same with 16 clients at once (b.RunParallel), as under load: the
+// Redis reads of concurrent requests share pipelines.
+
+func benchParallel(b *testing.B, kind storeKind, tasks int, r request) {
+	e := newEnv(b, kind, tasks)
+	e.do(b, r)
 	b.ReportAllocs()
-	for b.Loop() {
-		e.do(b, "GET", "/api/v1/tasks/fetch-task", "")
-	}
+	b.SetParallelism(8) // × GOMAXPROCS goroutines
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e.do(b, r)
+		}
+	})
 }
 
-func BenchmarkCachedGraphQLTasks20(b *testing.B) {
-	e := newEnv(b, 20, true)
-	b.ReportAllocs()
-	for b.Loop() {
-		e.do(b, "POST", "/graphql", gqlTasks20)
-	}
+func BenchmarkRESTFetchTaskRedisParallel(b *testing.B) {
+	benchParallel(b, redisWarm, 20, restFetchTask)
+}
+
+func BenchmarkGraphQLTasks20RedisParallel(b *testing.B) {
+	benchParallel(b, redisWarm, 20, graphqlTasks)
 }

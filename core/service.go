@@ -81,6 +81,7 @@ type authState struct {
 	clientIP string
 	once     sync.Once
 	user     User
+	version  string // VersionedStore's version of the user's data, or ""
 	err      error
 }
 
@@ -111,28 +112,50 @@ func (s *Service) Actor(ctx context.Context) (User, error) {
 	if st.token == "" {
 		return User{}, ErrNotAuthenticated
 	}
-	st.once.Do(func() { st.user, st.err = s.authenticate(ctx, st.token) })
+	st.once.Do(func() { st.user, st.version, st.err = s.authenticate(ctx, st.token) })
 	return st.user, st.err
+}
+
+// ReadVersion returns the caller and an opaque version of everything they
+// can read (their record, tasks and stats), taken when the request was
+// authenticated, at no extra cost: it changes before any write to that data
+// returns. Transports key per-user response caches on (user, version, what
+// was asked). The version is "" when the store cannot tell (see
+// VersionedStore): then nothing may be cached.
+func (s *Service) ReadVersion(ctx context.Context) (User, string, error) {
+	u, err := s.Actor(ctx)
+	if err != nil {
+		return User{}, "", err
+	}
+	return u, state(ctx).version, nil
 }
 
 // HasCredentials reports whether the request carries a bearer token at all.
 func HasCredentials(ctx context.Context) bool { return state(ctx).token != "" }
 
-func (s *Service) authenticate(ctx context.Context, token string) (User, error) {
+func (s *Service) authenticate(ctx context.Context, token string) (User, string, error) {
 	id, err := s.tokens.Parse(token)
 	if err != nil {
-		return User{}, err
+		return User{}, "", err
 	}
-	u, err := s.store.GetUser(ctx, id)
+	var (
+		u       User
+		version string
+	)
+	if vs, ok := s.store.(VersionedStore); ok {
+		u, version, err = vs.GetUserVersion(ctx, id)
+	} else {
+		u, err = s.store.GetUser(ctx, id)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return User{}, errBadToken
+		return User{}, "", errBadToken
 	case err != nil:
-		return User{}, err
+		return User{}, "", err
 	case !u.IsActive():
-		return User{}, &Error{Code: CodeUnauthenticated, Message: "Inactive user"}
+		return User{}, "", &Error{Code: CodeUnauthenticated, Message: "Inactive user"}
 	}
-	return u, nil
+	return u, version, nil
 }
 
 // Admin returns the actor if they are an admin, else CodeForbidden (or

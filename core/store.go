@@ -51,6 +51,20 @@ type Store interface {
 	Close() error
 }
 
+// VersionedStore is a Store that can also say, in the same call that
+// loads a user (and so at no extra round trip), a version of everything
+// that user can read: their record, their tasks and their stats. The
+// version changes before any write to those returns, so a response built
+// after reading version v may be served again to the same user for as long
+// as the version is still v. The Redis cache implements it; a store that
+// cannot tell cheaply does not, and nothing is cached on top of it.
+type VersionedStore interface {
+	Store
+	// GetUserVersion is GetUser that also returns the user's version: ""
+	// when it cannot be told right now (e.g. Redis is unavailable).
+	GetUserVersion(ctx context.Context, id string) (User, string, error)
+}
+
 // UserPatch is a change to a user; nil fields stay as they are.
 type UserPatch struct {
 	Username         *string

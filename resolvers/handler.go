@@ -95,6 +95,7 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: opts.APQCache})
 	srv.Use(operationLimits{maxDepth: opts.MaxDepth, maxFields: maxFields, introspection: opts.Introspection})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit, complexity.WithFixedScalarValue(0)))
+	srv.Use(newResponseCache(svc)) // repeated reads of one's own data: see respcache.go
 	srv.SetErrorPresenter(errorPresenter(opts.Logger))
 	srv.SetRecoverFunc(recoverFunc(opts.Logger))
 

@@ -33,7 +33,7 @@ func routes(svc *core.Service) []route {
 				p, err := svc.Login(ctx, in.Email, in.Password)
 				return tokenResponse{AccessToken: p.AccessToken, TokenType: p.TokenType}, err
 			}),
-		op(route{method: http.MethodGet, path: "/api/v1/auth/user", id: "currentUser", tag: auth, access: bearer,
+		op(route{method: http.MethodGet, path: "/api/v1/auth/user", id: "currentUser", tag: auth, access: bearer, cached: true,
 			summary: "The caller and their task statistics"},
 			func(ctx context.Context, _ *http.Request, _ *noBody) (meResponse, error) {
 				u, err := svc.Me(ctx)
@@ -55,7 +55,7 @@ func routes(svc *core.Service) []route {
 				t, err := svc.CreateTask(ctx, in.input())
 				return newTask(t), err
 			}),
-		op(route{method: http.MethodGet, path: "/api/v1/tasks/fetch-task", id: "fetchTasks", tag: tasks, access: bearer,
+		op(route{method: http.MethodGet, path: "/api/v1/tasks/fetch-task", id: "fetchTasks", tag: tasks, access: bearer, cached: true,
 			summary: "Every task of the caller, oldest first"},
 			func(ctx context.Context, _ *http.Request, _ *noBody) ([]taskResponse, error) {
 				ts, err := svc.AllTasks(ctx)
@@ -108,16 +108,22 @@ func updateUser(svc *core.Service, method, id string) route {
 // writeJSON writes v compactly and without HTML escaping, as Starlette's
 // JSONResponse does.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := encodeJSON(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"detail":"Internal Server Error"}`) // only an unencodable type (a bug) gets here
+	}
+	writeRaw(w, status, "application/json", body)
+}
+
+// encodeJSON encodes v as writeJSON writes it.
+func encodeJSON(v any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	body := []byte(`{"detail":"Internal Server Error"}`)
-	if err := enc.Encode(v); err == nil {
-		body = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	} else {
-		status = http.StatusInternalServerError // only an unencodable type (a bug) gets here
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
-	writeRaw(w, status, "application/json", body)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) {

@@ -18,8 +18,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/respcache"
 )
 
 // DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0.
@@ -55,6 +57,7 @@ type route struct {
 	tag     string
 	access  access
 	form    bool // also accepts the OAuth2 password form
+	cached  bool // a GET of the caller's own data: answers are kept per (caller, version)
 	errs    []int
 	in, out reflect.Type
 	serve   func(h *handler, w http.ResponseWriter, r *http.Request) (any, error)
@@ -64,6 +67,7 @@ type handler struct {
 	svc     *core.Service
 	log     *slog.Logger
 	maxBody int64
+	cache   *respcache.Cache
 }
 
 // New returns the handler serving /api/v1/..., /openapi.json and /docs
@@ -75,12 +79,12 @@ func New(svc *core.Service, opts Options) http.Handler {
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	h := &handler{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes}
+	h := &handler{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes, cache: respcache.New(0, 0, nil)}
 	rs := routes(svc)
-	doc, err := document(rs)
-	if err != nil {
-		panic(fmt.Sprintf("rest: build OpenAPI document: %v", err)) // a programming error, caught by tests
-	}
+	// The document is built on its first request, not at every cold start
+	// (reflecting over the payload types takes milliseconds); an error is
+	// a programming error, caught by the tests that fetch it.
+	doc := sync.OnceValues(func() ([]byte, error) { return document(rs) })
 
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
@@ -88,7 +92,14 @@ func New(svc *core.Service, opts Options) http.Handler {
 		mux.HandleFunc(rt.method+" "+rt.path, h.endpoint(rt))
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
 	}
-	mux.HandleFunc("GET "+openAPIPath, func(w http.ResponseWriter, _ *http.Request) { writeRaw(w, http.StatusOK, "application/json", doc) })
+	mux.HandleFunc("GET "+openAPIPath, func(w http.ResponseWriter, r *http.Request) {
+		b, err := doc()
+		if err != nil {
+			h.fail(w, r, fmt.Errorf("build OpenAPI document: %w", err))
+			return
+		}
+		writeRaw(w, http.StatusOK, "application/json", b)
+	})
 	mux.HandleFunc("GET "+docsPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeRaw(w, http.StatusOK, "text/html; charset=utf-8", []byte(swaggerUI))
 	})
@@ -144,15 +155,36 @@ func methodNotAllowed(methods []string) http.HandlerFunc {
 }
 
 // endpoint runs one route: read and parse the body, check access, bind the
-// fields, call the core, write the answer.
+// fields, call the core, write the answer. A cached route's answer is kept
+// per caller and version of their data (core.Service.ReadVersion, taken
+// when the request is authenticated), and given again while that version
+// holds; with a store that cannot version, nothing is kept.
 func (h *handler) endpoint(rt route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		key := ""
+		if rt.cached {
+			if u, version, err := h.svc.ReadVersion(r.Context()); err == nil && version != "" {
+				key = respcache.Key("rest", rt.id, u.ID, version)
+				if body, ok := h.cache.Get(key); ok {
+					writeRaw(w, http.StatusOK, "application/json", body)
+					return
+				}
+			}
+		}
 		out, err := rt.serve(h, w, r)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, out)
+		body, err := encodeJSON(out)
+		if err != nil { // only an unencodable type (a bug) gets here
+			h.fail(w, r, err)
+			return
+		}
+		if key != "" {
+			h.cache.Put(key, body)
+		}
+		writeRaw(w, http.StatusOK, "application/json", body)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -61,14 +62,16 @@ func New(svc *core.Service, o Options) http.Handler {
 		MaxBodyBytes:  o.MaxBodyBytes,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
-	playground := resolvers.Playground("/graphql")
+	// The pages and their assets hash megabytes of JavaScript (Subresource
+	// Integrity, ETags): built on their first request, not at every cold start.
+	playground := lazy(func() http.Handler { return resolvers.Playground("/graphql") })
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
 	mux.Handle("GET /{$}", playground)
 	mux.Handle("GET /playground", playground)
 	mux.Handle("GET /healthz", health(o.Health, o.Logger))
-	mux.Handle("GET "+assets.Prefix, assets.Handler()) // GraphiQL, React and Swagger UI, embedded: no CDN needed
+	mux.Handle("GET "+assets.Prefix, lazy(assets.Handler)) // GraphiQL, React and Swagger UI, embedded: no CDN needed
 	mux.Handle("/", api) // /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s
 
 	h := httpauth.Middleware(mux)
@@ -77,6 +80,12 @@ func New(svc *core.Service, o Options) http.Handler {
 	h = accessLog(h, o.Logger)
 	h = requestID(h)
 	return recoverer(h, o.Logger)
+}
+
+// lazy is the handler build returns, built on its first request.
+func lazy(build func() http.Handler) http.Handler {
+	get := sync.OnceValue(build)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { get().ServeHTTP(w, r) })
 }
 
 func health(check func(context.Context) error, log *slog.Logger) http.Handler {

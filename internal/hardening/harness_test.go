@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -146,14 +147,17 @@ func randomHex(t testing.TB, n int) string {
 // refused cheaply, read little).
 type counting struct {
 	core.Store
-	mu     sync.Mutex
-	calls  map[string]int
-	writes atomic.Int64
+	mu       sync.Mutex
+	calls    map[string]int
+	okWrites map[string]int // successful writes by operation
+	writes   atomic.Int64
 }
 
 var _ core.Store = (*counting)(nil)
 
-func newCounting(s core.Store) *counting { return &counting{Store: s, calls: map[string]int{}} }
+func newCounting(s core.Store) *counting {
+	return &counting{Store: s, calls: map[string]int{}, okWrites: map[string]int{}}
+}
 
 func (c *counting) saw(op string) {
 	c.mu.Lock()
@@ -161,21 +165,27 @@ func (c *counting) saw(op string) {
 	c.mu.Unlock()
 }
 
-func (c *counting) wrote(err error) {
+func (c *counting) wrote(op string, err error) {
 	if err == nil {
 		c.writes.Add(1)
+		c.mu.Lock()
+		c.okWrites[op]++
+		c.mu.Unlock()
 	}
 }
 
-// since returns the calls made since an earlier copy.
+// snapshotCalls copies the counts of calls so far.
 func (c *counting) snapshotCalls() map[string]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[string]int, len(c.calls))
-	for k, v := range c.calls {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(c.calls)
+}
+
+// snapshotWrites copies the counts of successful writes so far.
+func (c *counting) snapshotWrites() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.okWrites)
 }
 
 func diffCalls(before, after map[string]int) map[string]int {
@@ -191,7 +201,7 @@ func diffCalls(before, after map[string]int) map[string]int {
 func (c *counting) CreateUser(ctx context.Context, u core.User) (core.User, error) {
 	c.saw("CreateUser")
 	u, err := c.Store.CreateUser(ctx, u)
-	c.wrote(err)
+	c.wrote("CreateUser", err)
 	return u, err
 }
 
@@ -208,7 +218,7 @@ func (c *counting) GetUserByEmail(ctx context.Context, email string) (core.User,
 func (c *counting) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
 	c.saw("UpdateUser")
 	u, err := c.Store.UpdateUser(ctx, id, p)
-	c.wrote(err)
+	c.wrote("UpdateUser", err)
 	return u, err
 }
 
@@ -220,7 +230,7 @@ func (c *counting) ListUsers(ctx context.Context, after string, limit int) ([]co
 func (c *counting) CreateTask(ctx context.Context, t core.Task) error {
 	c.saw("CreateTask")
 	err := c.Store.CreateTask(ctx, t)
-	c.wrote(err)
+	c.wrote("CreateTask", err)
 	return err
 }
 
@@ -232,14 +242,14 @@ func (c *counting) GetTask(ctx context.Context, userID, taskID string) (core.Tas
 func (c *counting) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
 	c.saw("UpdateTask")
 	t, err := c.Store.UpdateTask(ctx, userID, taskID, p)
-	c.wrote(err)
+	c.wrote("UpdateTask", err)
 	return t, err
 }
 
 func (c *counting) DeleteTask(ctx context.Context, userID, taskID string) error {
 	c.saw("DeleteTask")
 	err := c.Store.DeleteTask(ctx, userID, taskID)
-	c.wrote(err)
+	c.wrote("DeleteTask", err)
 	return err
 }
 

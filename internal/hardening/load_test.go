@@ -135,24 +135,25 @@ func (r *loadRun) unexpectedCount() int {
 	return len(r.unexpected)
 }
 
-// execute runs the clients for cfg.duration, and faults (if any) beside
-// them; it returns when both are done.
-func (r *loadRun) execute(t testing.TB, faults func(ctx context.Context)) {
+// execute runs the clients for cfg.duration or, with faults, until faults
+// returns (faults runs beside the clients and injects them).
+func (r *loadRun) execute(t testing.TB, faults func()) {
 	t.Helper()
-	// Requests are never cancelled: at the deadline each client finishes
-	// the operation under way, so every write has a known answer.
+	// Requests are never cancelled: at the end each client finishes the
+	// operation under way, so every write has a known answer.
 	r.start = time.Now()
-	deadline := r.start.Add(r.cfg.duration)
+	var done atomic.Bool
 	var wg sync.WaitGroup
-	if faults != nil {
-		ctx, cancel := context.WithDeadline(t.Context(), deadline)
-		defer cancel()
-		wg.Go(func() { faults(ctx) })
-	}
 	for i := range r.cfg.clients {
 		w := &worker{run: r, id: i, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())))}
-		wg.Go(func() { w.loop(t.Context(), deadline) })
+		wg.Go(func() { w.loop(t.Context(), &done) })
 	}
+	if faults != nil {
+		faults()
+	} else {
+		time.Sleep(r.cfg.duration)
+	}
+	done.Store(true)
 	wg.Wait()
 }
 
@@ -268,7 +269,7 @@ var (
 // the write it answered may or may not have happened.
 func unavailable(err error) bool { return errors.Is(err, errOutage) || errors.Is(err, errLateOutage) }
 
-func (w *worker) loop(ctx context.Context, deadline time.Time) {
+func (w *worker) loop(ctx context.Context, done *atomic.Bool) {
 	ops := []struct {
 		name   string
 		weight int
@@ -282,7 +283,7 @@ func (w *worker) loop(ctx context.Context, deadline time.Time) {
 	for _, o := range ops {
 		total += o.weight
 	}
-	for time.Now().Before(deadline) && ctx.Err() == nil {
+	for !done.Load() && ctx.Err() == nil {
 		var name string
 		var err error
 		if w.me == nil || w.me.token == "" {

@@ -71,6 +71,7 @@ type Options struct {
 type Store struct {
 	inner    core.Store
 	rdb      redis.UniversalClient
+	batch    *mgetBatcher // every read's MGET, pipelined with the concurrent ones
 	g        *guard
 	ns       string
 	ttl      time.Duration
@@ -86,7 +87,7 @@ type Store struct {
 	flushing bool                 // a flush of dirty marks is under way
 }
 
-var _ core.Store = (*Store)(nil)
+var _ core.VersionedStore = (*Store)(nil)
 
 // dirtyMark records a write whose invalidation did not reach Redis.
 type dirtyMark struct {
@@ -116,6 +117,7 @@ func New(inner core.Store, rdb redis.UniversalClient, o Options) *Store {
 	return &Store{
 		inner:    inner,
 		rdb:      rdb,
+		batch:    newMGetBatcher(rdb, o.Resilience.Timeout),
 		g:        newGuard("cache", o.Resilience),
 		ns:       o.Namespace,
 		ttl:      o.TTL,
@@ -225,23 +227,37 @@ func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, e
 // bumps *after* its store write, so an entry that may predate the write
 // carries an older version than the one readers see after the bump.
 func read[T any](ctx context.Context, s *Store, sc scope, key string, load func(context.Context) (T, error)) (T, error) {
+	v, _, _, err := readVersioned(ctx, s, sc, key, nil, load)
+	return v, err
+}
+
+// readVersioned is read that also fetches the keys in extra in the same
+// round trip (their values, nil where absent, come back in extraVals) and
+// returns the version of sc the value is valid under: the value was read
+// from the store after that version was read, so it is at least as new as
+// the version says. The version is "" when Redis could not be used.
+func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, extra []string, load func(context.Context) (T, error)) (val T, ver string, extraVals []any, err error) {
 	if !s.usable(ctx, sc) {
-		return load(ctx)
+		val, err = load(ctx)
+		return val, "", nil, err
 	}
 	start := s.now()
+	keys := append([]string{sc.ver, key}, extra...)
 	var vals []any
-	err := s.g.do(ctx, func(ctx context.Context) (err error) {
-		vals, err = s.rdb.MGet(ctx, sc.ver, key).Result()
+	err = s.g.do(ctx, func(ctx context.Context) (err error) {
+		vals, err = s.batch.mget(ctx, keys)
 		return err
 	})
-	if err != nil || len(vals) != 2 {
-		return load(ctx)
+	if err != nil || len(vals) != len(keys) {
+		val, err = load(ctx)
+		return val, "", nil, err
 	}
-	ver, _ := vals[0].(string)
+	extraVals = vals[2:]
+	ver, _ = vals[0].(string)
 	if raw, ok := vals[1].(string); ok && ver != "" {
 		var e entry[T]
 		if json.Unmarshal([]byte(raw), &e) == nil && e.Ver == ver && start.Sub(time.UnixMilli(e.At)) < sc.ttl {
-			return e.Data, nil
+			return e.Data, ver, extraVals, nil
 		}
 	}
 	if ver == "" {
@@ -255,18 +271,56 @@ func read[T any](ctx context.Context, s *Store, sc scope, key string, load func(
 			return err
 		})
 		if err != nil || !set {
-			return load(ctx)
+			val, err = load(ctx)
+			return val, "", extraVals, err
 		}
 	}
-	v, err := load(ctx)
+	val, err = load(ctx)
 	if err != nil {
-		return v, err
+		return val, "", extraVals, err
 	}
-	b, err := json.Marshal(entry[T]{Ver: ver, At: start.UnixMilli(), Data: v})
+	b, err := json.Marshal(entry[T]{Ver: ver, At: start.UnixMilli(), Data: val})
 	if err == nil && len(b) <= s.maxValue {
 		_ = s.g.do(ctx, func(ctx context.Context) error { return s.rdb.Set(ctx, key, b, sc.ttl).Err() })
 	}
-	return v, nil
+	return val, ver, extraVals, nil
+}
+
+// GetUserVersion is GetUser that also returns a version of everything the
+// user can read, for response caches (core.VersionedStore): their record's
+// version and their tasks' version, read in the same round trip as the
+// record. Each changes when a write through any instance bumps it, so a
+// response built after reading them is current for as long as they are
+// unchanged. It is "" whenever Redis cannot vouch for them: unreachable, or
+// a write of this instance whose invalidation has not reached it yet.
+func (s *Store) GetUserVersion(ctx context.Context, id string) (core.User, string, error) {
+	tasks := s.taskScope(id)
+	if !cacheableID(id) || !s.usable(ctx, tasks) {
+		u, err := s.GetUser(ctx, id)
+		return u, "", err
+	}
+	u, uver, extra, err := readVersioned(ctx, s, s.userScope(id), s.key(id, "user"), []string{tasks.ver}, func(ctx context.Context) (userJSON, error) {
+		u, err := s.inner.GetUser(ctx, id)
+		return toUserJSON(u), err
+	})
+	if err != nil || uver == "" || len(extra) != 1 {
+		return u.user(), "", err
+	}
+	tver, _ := extra[0].(string)
+	if tver == "" {
+		// The tasks have no version yet: start one, unless someone else
+		// just did (then ours could predate their write).
+		tver = newVersion()
+		var set bool
+		err := s.g.do(ctx, func(ctx context.Context) (err error) {
+			set, err = s.rdb.SetNX(ctx, tasks.ver, tver, versionTTL).Result()
+			return err
+		})
+		if err != nil || !set {
+			return u.user(), "", nil
+		}
+	}
+	return u.user(), uver + "." + tver, nil
 }
 
 // usable reports whether reads of sc may use Redis: not while a write's
