@@ -1,8 +1,6 @@
 package bench_test
 
-import (
-	"testing"
-)
+import "testing"
 
 // allocBudgets are the allocations per request of the hot paths, measured
 // when this test was written (go test, and under -race), with headroom:
@@ -13,13 +11,16 @@ var allocBudgets = []struct {
 	name     string
 	kind     storeKind
 	req      request
-	measured float64 // plain / -race, for the record
+	measured string // plain / -race, for the record
 	budget   float64
 }{
-	{"RESTFetchTask", uncached, restFetchTask, 0, 0},
-	{"GraphQLTasks20", uncached, graphqlTasks, 0, 0},
-	{"RESTFetchTaskResponseCached", versioned, restFetchTask, 0, 0},
-	{"GraphQLTasks20ResponseCached", versioned, graphqlTasks, 0, 0},
+	// The embedded store, uncached: decoding 20 records, encoding 20 tasks.
+	{"RESTFetchTask", uncached, restFetchTask, "411 / 438", 850},
+	// gqlgen: a field context (and a goroutine per list element) per field.
+	{"GraphQLTasks20", uncached, graphqlTasks, "2935 / 3049", 6000},
+	// A response-cache hit: authentication, the version, the stored bytes.
+	{"RESTFetchTaskResponseCached", versioned, restFetchTask, "76 / 84", 170},
+	{"GraphQLTasks20ResponseCached", versioned, graphqlTasks, "129 / 138", 280},
 }
 
 func TestAllocsPerRequest(t *testing.T) {
@@ -29,7 +30,7 @@ func TestAllocsPerRequest(t *testing.T) {
 			e.do(t, c.req)
 			got := testing.AllocsPerRun(50, func() { e.do(t, c.req) })
 			t.Logf("%s: %.0f allocs per request (budget %.0f)", c.name, got, c.budget)
-			if c.budget > 0 && got > c.budget {
+			if got > c.budget {
 				t.Errorf("%s allocates %.0f times per request, over its budget of %.0f (about twice what it did): find what allocates (go test -bench %s -benchmem -memprofile) or, if it is worth it, raise the budget", c.name, got, c.budget, c.name)
 			}
 		})

@@ -16,7 +16,7 @@ fuzztime=${FUZZTIME:-10s}
 # Only packages whose tests define a Fuzz function are listed (building
 # every test binary just to list them would take longer than the fuzzing).
 pkgs=${FUZZ_PKGS:-$(grep -rlE --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.cache '^func Fuzz[A-Z]' . |
-  xargs -r -n1 dirname | sort -u | sed 's|^\./||; s|^|./|')}
+  xargs -r -n1 dirname | sort -u | sed 's|^\./||; s|^|./|' || true)}
 
 # "<package> <FuzzA> <FuzzB> ..." per package that has fuzz targets.
 targets=$(go test -list '^Fuzz' $pkgs | awk '

@@ -74,5 +74,8 @@ step "go test -race ./..."
 export TASKAPI_TEST_REQUIRE_SERVICES=1
 go test -race -count=1 -timeout 20m "$@" ./...
 
+step "fuzz (${FUZZTIME:-10s} per target)"
+scripts/fuzz.sh
+
 step "real clients: Apollo Client, urql, and the playground and /docs in Chromium"
 clients/run-tests.sh

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +70,8 @@ func New(svc *core.Service, o Options) http.Handler {
 	mux.Handle("GET /{$}", playground)
 	mux.Handle("GET /playground", playground)
 	mux.Handle("GET /healthz", health(o.Health, o.Logger))
-	mux.Handle("GET "+assets.Prefix, lazy(assets.Handler)) // GraphiQL, React and Swagger UI, embedded: no CDN needed
+	// GraphiQL, React and Swagger UI, embedded: no CDN needed.
+	mux.Handle("GET "+assets.Prefix, lazy(assets.Handler))
 	mux.Handle("/", api) // /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s
 
 	h := httpauth.Middleware(mux)
@@ -152,14 +152,28 @@ func isPage(r *http.Request) bool {
 	return false
 }
 
-var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// validRequestID reports whether id is 1-64 of [A-Za-z0-9._-] (a loop,
+// not a regexp: `{1,64}` compiles to 64 copies of the class at every start).
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // requestID gives every request an id (the caller's X-Request-ID if it is
 // sane), echoes it, and puts it on every log line of the request.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
-		if !validRequestID.MatchString(id) {
+		if !validRequestID(id) {
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
@@ -208,8 +222,8 @@ func accessLog(next http.Handler, log *slog.Logger) http.Handler {
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path,
-			"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+		log.LogAttrs(r.Context(), level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Int("bytes", sw.bytes), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 	})
 }
 

@@ -65,6 +65,9 @@ func (s *suite) wrk(ctx context.Context, l load) (result, error) {
 		return result{}, fmt.Errorf("wrk %s: %v: %s", l.url, err, out)
 	}
 	r, err := parseWrk(string(out))
+	if err == nil && r.Requests == 0 {
+		err = fmt.Errorf("wrk %s %s: no request completed in %v", l.method, l.url, l.dur)
+	}
 	if err == nil && r.Bad > r.Requests/100 {
 		err = fmt.Errorf("wrk %s %s: %d of %d requests failed", l.method, l.url, r.Bad, r.Requests)
 	}
@@ -119,6 +122,20 @@ func parseWrk(out string) (result, error) {
 		}
 	}
 	return r, nil
+}
+
+// combine sums runs of the same load: mean throughput, median latencies.
+func combine(rs []result) result {
+	var out result
+	var p50, p99 []time.Duration
+	for _, r := range rs {
+		out.RPS += r.RPS / float64(len(rs))
+		out.Requests += r.Requests
+		out.Bad += r.Bad
+		p50, p99 = append(p50, r.P50), append(p99, r.P99)
+	}
+	out.P50, out.P99 = median(p50), median(p99)
+	return out
 }
 
 func fmtDur(d time.Duration) string {

@@ -51,18 +51,19 @@ func main() {
 
 // suite is one run.
 type suite struct {
-	quick bool
-	dur   time.Duration // one measured load run
-	warm  time.Duration // warm-up before it
-	reps  int           // cold starts of each kind
-	root  string        // the repository
-	out   string
-	work  string
-	keep  bool
-	procs procs
-	bin   struct{ taskapi, baseline, hello, rie string }
-	rep   *report
-	start time.Time
+	quick  bool
+	dur    time.Duration // one measured load run
+	rounds int           // alternating baseline/taskapi runs per measurement
+	warm   time.Duration // warm-up before it
+	reps   int           // cold starts of each kind
+	root   string        // the repository
+	out    string
+	work   string
+	keep   bool
+	procs  procs
+	bin    struct{ taskapi, baseline, hello, rie string }
+	rep    *report
+	start  time.Time
 }
 
 func newSuite(quick bool, out string, keep bool) (*suite, error) {
@@ -74,9 +75,9 @@ func newSuite(quick bool, out string, keep bool) (*suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &suite{quick: quick, dur: 5 * time.Second, warm: 2 * time.Second, reps: 10, root: root, out: out, work: work, keep: keep, rep: &report{}, start: time.Now()}
+	s := &suite{quick: quick, dur: 3 * time.Second, rounds: 3, warm: 2 * time.Second, reps: 10, root: root, out: out, work: work, keep: keep, rep: &report{}, start: time.Now()}
 	if quick {
-		s.dur, s.warm, s.reps = 2*time.Second, time.Second, 3
+		s.dur, s.rounds, s.warm, s.reps = time.Second, 2, time.Second, 3
 	}
 	if !filepath.IsAbs(s.out) {
 		s.out = filepath.Join(root, s.out)

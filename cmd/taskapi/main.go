@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -26,6 +25,7 @@ import (
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/internal/logging"
+	"github.com/taskapi/taskapi/server"
 )
 
 func main() {
@@ -103,16 +103,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return lambdaserve.Start(ctx, a.handler, cfg.LambdaEventFormat, log)
 	}
 
-	srv := &http.Server{
-		Addr:              net.JoinHostPort("", strconv.Itoa(cfg.Port)),
-		Handler:           a.handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := server.NewHTTPServer(net.JoinHostPort("", strconv.Itoa(cfg.Port)), a.handler, server.Timeouts{}, log)
 	ln, err := net.Listen("tcp", srv.Addr)
 	if err != nil {
 		return err

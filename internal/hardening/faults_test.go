@@ -50,7 +50,7 @@ func waitWhole(t testing.TB, e *env, token string, limit time.Duration) time.Dur
 func TestDynamoDBOutageUnderLoad(t *testing.T) {
 	srv := testenv.StartDynamoDB(t, testenv.DynamoDBOptions{Persist: true})
 	e := newEnv(t, openDynamoAt(t, srv.Endpoint(), 0)) // production's timeouts
-	run := newLoadRun(t, e, loadConfig{clients: max(4, loadClients(t)/2), outageOK: true, hang: 12 * time.Second})
+	run := newLoadRun(t, e, loadConfig{clients: max(4, loadClients(t)/2), outageOK: true, hang: 20 * time.Second})
 	phase := faultPhase(t)
 	var recovery time.Duration
 	run.execute(t, func() {

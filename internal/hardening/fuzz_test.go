@@ -20,8 +20,10 @@ import (
 
 // The fuzz targets drive server.New's handler in process (no socket, so
 // thousands of inputs a second) over the embedded store, with fixtures
-// built the same way every time: users VAH1 (admin), VAH2 (user), VAH3
-// (another user) and VAH4 (deactivated), and tokens issued on a fixed
+// built the same way every time: users VAH1 (admin, root@fuzz.test), VAH2
+// (user@fuzz.test), VAH3 (other@fuzz.test) and VAH4 (deactivated,
+// leaver@fuzz.test), all with the password "s3cret!pw", tasks with fixed
+// ids, and tokens issued on a fixed
 // clock, so the committed seed corpora (testdata/fuzz/<FuzzName>/) hold
 // valid tokens. scripts/fuzz.sh runs each target for $FUZZTIME; plain
 // go test runs the seeds.
@@ -45,10 +47,10 @@ func newFixtures(f testing.TB) *fixtures {
 	f.Helper()
 	e := newEnv(f, openEmbedded(f), withTokenClock(func() time.Time { return fuzzNow }))
 	fx := &fixtures{e: e, tokens: core.NewTokens(jwtSecret, time.Hour, func() time.Time { return fuzzNow })}
-	fx.admin = e.mustAdmin(f)
-	fx.user = e.mustUser(f, "user")
-	fx.other = e.mustUser(f, "other")
-	fx.off = e.mustUser(f, "leaver")
+	fx.admin = e.mustAdminEmail(f, "root@fuzz.test")
+	fx.user = e.mustUserEmail(f, "user", "user@fuzz.test")
+	fx.other = e.mustUserEmail(f, "other", "other@fuzz.test")
+	fx.off = e.mustUserEmail(f, "leaver", "leaver@fuzz.test")
 	inactive := core.Inactive
 	if _, err := e.svc.UpdateUser(fx.admin.ctx(), fx.off.ID, core.UpdateUserInput{ActivationStatus: &inactive}); err != nil {
 		f.Fatal(err)
@@ -165,7 +167,7 @@ func FuzzRESTRequest(f *testing.F) {
 	fx := newFixtures(f)
 	for i, body := range []string{
 		`{"username":"neo","email":"neo@example.com","password":"s3cret!pw"}`,
-		`{"email":"user-1@example.com","password":"s3cret!pw"}`,
+		`{"email":"user@fuzz.test","password":"s3cret!pw"}`,
 		``,
 		`{"title":"t","description":"d"}`,
 		``,
@@ -232,7 +234,7 @@ func FuzzGraphQLRequest(f *testing.F) {
 		{`query($id: ID!) { task(id: $id) { id title } }`, `{"id":"` + fx.ownTask.ID + `"}`},
 		{`query($id: ID!) { task(id: $id) { id title } }`, `{"id":"` + fx.otherTask.ID + `"}`},
 		{`mutation($in: RegisterInput!) { register(input: $in) { id role } }`, `{"in":{"username":"neo","email":"neo@example.com","password":"s3cret!pw","role":"USER"}}`},
-		{`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken tokenType expiresIn user { id } } }`, `{"e":"user-1@example.com","p":"s3cret!pw"}`},
+		{`mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken tokenType expiresIn user { id } } }`, `{"e":"user@fuzz.test","p":"s3cret!pw"}`},
 		{`mutation($in: CreateTaskInput!) { createTask(input: $in) { id status } }`, `{"in":{"title":"t","description":"d"}}`},
 		{`mutation($id: ID!, $in: UpdateTaskInput!) { updateTask(id: $id, input: $in) { id status title } }`, `{"id":"` + fx.ownTask.ID + `","in":{"status":"COMPLETE","title":"x"}}`},
 		{`mutation($id: ID!) { deleteTask(id: $id) }`, `{"id":"` + fx.otherTask.ID + `"}`},

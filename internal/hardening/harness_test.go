@@ -600,7 +600,11 @@ func uniqueEmail(name string) string {
 // mustUser registers and logs in a user through the service.
 func (e *env) mustUser(t testing.TB, name string) account {
 	t.Helper()
-	email := uniqueEmail(name)
+	return e.mustUserEmail(t, name, uniqueEmail(name))
+}
+
+func (e *env) mustUserEmail(t testing.TB, name, email string) account {
+	t.Helper()
 	u, err := e.svc.Register(context.Background(), core.RegisterInput{Username: name, Email: email, Password: password})
 	if err != nil {
 		t.Fatalf("register %s: %v", email, err)
@@ -611,7 +615,11 @@ func (e *env) mustUser(t testing.TB, name string) account {
 // mustAdmin creates an admin as the operator's command does, and logs in.
 func (e *env) mustAdmin(t testing.TB) account {
 	t.Helper()
-	email := uniqueEmail("root")
+	return e.mustAdminEmail(t, uniqueEmail("root"))
+}
+
+func (e *env) mustAdminEmail(t testing.TB, email string) account {
+	t.Helper()
 	u, _, err := e.svc.CreateAdmin(context.Background(), email, password, "root")
 	if err != nil {
 		t.Fatalf("create admin: %v", err)

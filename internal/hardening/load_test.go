@@ -23,12 +23,12 @@ import (
 
 // Environment variables for the long runs (docs/reliability.md).
 const (
-	// EnvLoadDuration is how long each load runs (default 10s, 3s with
+	// envLoadDuration is how long each load runs (default 10s, 3s with
 	// -short), e.g. TASKAPI_LOAD_DURATION=5m.
 	envLoadDuration = "TASKAPI_LOAD_DURATION"
-	// EnvLoadClients is how many clients run at once (default 16).
+	// envLoadClients is how many clients run at once (default 16).
 	envLoadClients = "TASKAPI_LOAD_CLIENTS"
-	// EnvLoadReport names a folder where each run writes its figures as JSON.
+	// envLoadReport names a folder where each run writes its figures as JSON.
 	envLoadReport = "TASKAPI_LOAD_REPORT"
 )
 
@@ -314,7 +314,7 @@ func (r *loadRun) fail(err error) {
 	r.unexpected = append(r.unexpected, err)
 }
 
-// restOrGQL picks an API at random.
+// gql picks an API at random: true for GraphQL.
 func (w *worker) gql() bool { return w.rng.IntN(2) == 0 }
 
 // send runs one request, timing it. An outage answer is errOutage

@@ -21,7 +21,7 @@ import (
 
 // Defaults of New.
 const (
-	DefaultMaxBytes = 8 << 20
+	DefaultMaxBytes = 4 << 20
 	DefaultMaxAge   = 30 * time.Second
 	entryOverhead   = 128 // map, list element and item headers, roughly
 )

@@ -72,6 +72,7 @@ type Store struct {
 	inner    core.Store
 	rdb      redis.UniversalClient
 	batch    *mgetBatcher // every read's MGET, pipelined with the concurrent ones
+	users    *decoded[userJSON]
 	g        *guard
 	ns       string
 	ttl      time.Duration
@@ -118,6 +119,7 @@ func New(inner core.Store, rdb redis.UniversalClient, o Options) *Store {
 		inner:    inner,
 		rdb:      rdb,
 		batch:    newMGetBatcher(rdb, o.Resilience.Timeout),
+		users:    &decoded[userJSON]{},
 		g:        newGuard("cache", o.Resilience),
 		ns:       o.Namespace,
 		ttl:      o.TTL,
@@ -227,7 +229,7 @@ func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, e
 // bumps *after* its store write, so an entry that may predate the write
 // carries an older version than the one readers see after the bump.
 func read[T any](ctx context.Context, s *Store, sc scope, key string, load func(context.Context) (T, error)) (T, error) {
-	v, _, _, err := readVersioned(ctx, s, sc, key, nil, load)
+	v, _, _, err := readVersioned(ctx, s, sc, key, nil, nil, load)
 	return v, err
 }
 
@@ -236,7 +238,7 @@ func read[T any](ctx context.Context, s *Store, sc scope, key string, load func(
 // returns the version of sc the value is valid under: the value was read
 // from the store after that version was read, so it is at least as new as
 // the version says. The version is "" when Redis could not be used.
-func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, extra []string, load func(context.Context) (T, error)) (val T, ver string, extraVals []any, err error) {
+func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, extra []string, memo *decoded[T], load func(context.Context) (T, error)) (val T, ver string, extraVals []any, err error) {
 	if !s.usable(ctx, sc) {
 		val, err = load(ctx)
 		return val, "", nil, err
@@ -255,8 +257,7 @@ func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, e
 	extraVals = vals[2:]
 	ver, _ = vals[0].(string)
 	if raw, ok := vals[1].(string); ok && ver != "" {
-		var e entry[T]
-		if json.Unmarshal([]byte(raw), &e) == nil && e.Ver == ver && start.Sub(time.UnixMilli(e.At)) < sc.ttl {
+		if e, ok := memo.decode(raw); ok && e.Ver == ver && start.Sub(time.UnixMilli(e.At)) < sc.ttl {
 			return e.Data, ver, extraVals, nil
 		}
 	}
@@ -299,7 +300,7 @@ func (s *Store) GetUserVersion(ctx context.Context, id string) (core.User, strin
 		u, err := s.GetUser(ctx, id)
 		return u, "", err
 	}
-	u, uver, extra, err := readVersioned(ctx, s, s.userScope(id), s.key(id, "user"), []string{tasks.ver}, func(ctx context.Context) (userJSON, error) {
+	u, uver, extra, err := readVersioned(ctx, s, s.userScope(id), s.key(id, "user"), []string{tasks.ver}, s.users, func(ctx context.Context) (userJSON, error) {
 		u, err := s.inner.GetUser(ctx, id)
 		return toUserJSON(u), err
 	})

@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/taskapi/taskapi/core"
@@ -112,4 +114,40 @@ func toStatsJSON(s core.TaskStats) statsJSON {
 
 func (s statsJSON) stats() core.TaskStats {
 	return core.TaskStats{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}
+}
+
+// maxDecoded bounds a decoded memo (entries of a few hundred bytes each).
+const maxDecoded = 4096
+
+// decoded remembers what raw entries decoded to: every authenticated
+// request reads its user's entry, and the same bytes decode to the same
+// value, so decoding them again is waste. A nil memo decodes every time.
+type decoded[T any] struct {
+	mu sync.Mutex
+	m  map[string]entry[T]
+}
+
+// decode returns what raw decodes to, or false if it is not an entry.
+func (d *decoded[T]) decode(raw string) (entry[T], bool) {
+	if d != nil {
+		d.mu.Lock()
+		e, ok := d.m[raw]
+		d.mu.Unlock()
+		if ok {
+			return e, true
+		}
+	}
+	var e entry[T]
+	if json.Unmarshal([]byte(raw), &e) != nil {
+		return e, false
+	}
+	if d != nil {
+		d.mu.Lock()
+		if d.m == nil || len(d.m) >= maxDecoded {
+			d.m = make(map[string]entry[T], 64) // simpler than an LRU; refilled by the next requests
+		}
+		d.m[raw] = e
+		d.mu.Unlock()
+	}
+	return e, true
 }

@@ -76,26 +76,48 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketMeta, bucketUsers, bucketEmails, bucketTasks, bucketByStatus, bucketStats} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+	// An existing store needs no write (and no fsync) to be opened.
+	ready := false
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, name := range topBuckets {
+			if tx.Bucket(name) == nil {
+				return nil
 			}
 		}
-		meta := tx.Bucket(bucketMeta)
-		switch v := meta.Get(keySchema); {
-		case v == nil:
-			return meta.Put(keySchema, []byte(schemaVersion))
-		case string(v) != schemaVersion:
-			return fmt.Errorf("unsupported schema version %q (want %s)", v, schemaVersion)
+		if v := tx.Bucket(bucketMeta).Get(keySchema); v == nil || string(v) != schemaVersion {
+			return nil
 		}
+		ready = true
 		return nil
 	})
+	if err == nil && !ready {
+		err = db.Update(initialize)
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded store: initialize %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+var topBuckets = [][]byte{bucketMeta, bucketUsers, bucketEmails, bucketTasks, bucketByStatus, bucketStats}
+
+// initialize creates the buckets and the schema version, or refuses a file
+// of another schema version.
+func initialize(tx *bolt.Tx) error {
+	for _, name := range topBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	switch v := meta.Get(keySchema); {
+	case v == nil:
+		return meta.Put(keySchema, []byte(schemaVersion))
+	case string(v) != schemaVersion:
+		return fmt.Errorf("unsupported schema version %q (want %s)", v, schemaVersion)
+	}
+	return nil
 }
 
 // Close closes the database; the Store is unusable afterwards.
