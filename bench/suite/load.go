@@ -38,14 +38,12 @@ func (r result) String() string {
 	return s
 }
 
-var seq int
-
 // wrk runs l with one wrk thread (the load generator shares the machine's
 // two cores with the server: one thread is enough to saturate it and leaves
 // it the most CPU).
 func (s *suite) wrk(ctx context.Context, l load) (result, error) {
-	seq++
-	script := filepath.Join(s.work, fmt.Sprintf("wrk-%d.lua", seq))
+	s.scripts++
+	script := filepath.Join(s.work, fmt.Sprintf("wrk-%d.lua", s.scripts))
 	var b strings.Builder
 	fmt.Fprintf(&b, "wrk.method = %s\n", luaString(l.method))
 	if l.body != "" {

@@ -51,19 +51,20 @@ func main() {
 
 // suite is one run.
 type suite struct {
-	quick  bool
-	dur    time.Duration // one measured load run
-	rounds int           // alternating baseline/taskapi runs per measurement
-	warm   time.Duration // warm-up before it
-	reps   int           // cold starts of each kind
-	root   string        // the repository
-	out    string
-	work   string
-	keep   bool
-	procs  procs
-	bin    struct{ taskapi, baseline, hello, rie string }
-	rep    *report
-	start  time.Time
+	quick   bool
+	dur     time.Duration // one measured load run
+	rounds  int           // alternating baseline/taskapi runs per measurement
+	warm    time.Duration // warm-up before it
+	reps    int           // cold starts of each kind
+	root    string        // the repository
+	out     string
+	work    string
+	keep    bool
+	procs   procs
+	bin     struct{ taskapi, baseline, hello, rie string }
+	rep     *report
+	start   time.Time
+	scripts int // wrk scripts written so far
 }
 
 func newSuite(quick bool, out string, keep bool) (*suite, error) {

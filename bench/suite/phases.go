@@ -325,7 +325,7 @@ func (s *suite) scaling(ctx context.Context, env *services) error {
 	for i, e := range endpoints {
 		rows[i] = &scaleRow{Endpoint: e.name, P50: map[int]time.Duration{}, RPS: map[int]float64{}}
 	}
-	dur := max(time.Second, s.dur/2)
+	dur := s.dur
 	for _, n := range sizes {
 		token, err := inst.api.user(ctx, fmt.Sprintf("scale%d@example.com", n))
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/taskapi/taskapi/core"
 )
 
 // report is everything one run measured.
@@ -97,8 +99,12 @@ func (r *report) markdown() string {
 	p("![throughput ratio to the baseline, and latency by task count](performance.png)\n\n")
 	p("| Store | Request | Clients | taskapi req/s | baseline req/s | ratio | taskapi p50 / p99 | baseline p50 / p99 | round trips per request |\n|---|---|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, row := range r.rows {
-		p("| %s | %s | %d | %.0f | %.0f | **%.2f** | %s / %s | %s / %s | %s |\n", row.Config, row.Endpoint, row.Conns,
-			row.Taskapi.RPS, row.Base.RPS, row.ratio(), fmtDur(row.Taskapi.P50), fmtDur(row.Taskapi.P99), fmtDur(row.Base.P50), fmtDur(row.Base.P99), row.RoundTrips)
+		target := targetGraphQL
+		if row.Endpoint == restFetch.name {
+			target = targetREST
+		}
+		p("| %s | %s | %d | %.0f | %.0f | **%s** | %s / %s | %s / %s | %s |\n", row.Config, row.Endpoint, row.Conns,
+			row.Taskapi.RPS, row.Base.RPS, fmtRatio(row.ratio(), target), fmtDur(row.Taskapi.P50), fmtDur(row.Taskapi.P99), fmtDur(row.Base.P50), fmtDur(row.Base.P99), row.RoundTrips)
 		if row.Taskapi.Bad > 0 {
 			p("| | ⚠ %d failed requests | | | | | | | |\n", row.Taskapi.Bad)
 		}
@@ -109,8 +115,11 @@ func (r *report) markdown() string {
 
 	if l := r.login; l != nil {
 		p("\n### Logins\n\n")
-		p("One argon2id hash (19 MiB, 2 passes) takes %s on one core here, so %d cores allow at most **%.0f logins/s**. ", fmtDur(l.HashTime), ncpu(), l.HashMax)
-		p("16 clients logging in got **%.0f logins/s** (%.0f %% of that bound), p50 %s, p99 %s.\n\n", l.Login.RPS, 100*l.Login.RPS/l.HashMax, fmtDur(l.Login.P50), fmtDur(l.Login.P99))
+		bound := l.HashMax * float64(core.DefaultHashConcurrency()) / float64(ncpu())
+		p("One argon2id hash (19 MiB, 2 passes) takes %s on one core here, so %d cores allow at most **%.0f logins/s**; taskapi hashes at most %d at a time (`core.DefaultHashConcurrency`: half the CPUs), which bounds it to %.0f logins/s and leaves the rest to reads. ",
+			fmtDur(l.HashTime), ncpu(), l.HashMax, core.DefaultHashConcurrency(), bound)
+		p("16 clients logging in got **%.0f logins/s** (%.0f %% of the hash-bound maximum, %.0f %% of taskapi's own bound), p50 %s, p99 %s.\n\n",
+			l.Login.RPS, 100*l.Login.RPS/l.HashMax, 100*l.Login.RPS/bound, fmtDur(l.Login.P50), fmtDur(l.Login.P99))
 		p("A login storm (32 clients logging in) against 16 clients reading `fetch-task`, embedded store:\n\n")
 		p("| | reads req/s | reads p50 | reads p99 | logins/s | RSS |\n|---|--:|--:|--:|--:|--:|\n")
 		p("| reads alone | %.0f | %s | %s | – | %s |\n", l.ReadsAlone.RPS, fmtDur(l.ReadsAlone.P50), fmtDur(l.ReadsAlone.P99), mib(l.RSSBefore))
@@ -174,6 +183,15 @@ func minDur(ds []time.Duration) time.Duration {
 	return m
 }
 
+// fmtRatio prints v with two decimals, or three where two would round it
+// across target.
+func fmtRatio(v, target float64) string {
+	if (v < target) != (float64(int(v*100+0.5))/100 < target) {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
 func thousands(n int) string {
 	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
@@ -187,18 +205,25 @@ func (r *report) targets() [][3]string {
 	var out [][3]string
 	ratioTarget := func(endpoint string, target float64) {
 		var parts []string
-		ok, seen := true, false
+		n, met := 0, 0
 		for _, row := range r.rows {
 			if row.Endpoint != endpoint || !strings.Contains(row.Config, "warm") {
 				continue
 			}
-			seen = true
-			parts = append(parts, fmt.Sprintf("%.2f (%s, %d clients)", row.ratio(), strings.TrimSuffix(row.Config, " (warm cache)"), row.Conns))
-			ok = ok && row.ratio() >= target
+			n++
+			if row.ratio() >= target {
+				met++
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s, %d clients)", fmtRatio(row.ratio(), target), strings.TrimSuffix(row.Config, " (warm cache)"), row.Conns))
 		}
-		if seen {
-			out = append(out, [3]string{fmt.Sprintf("%s, warm cache: ≥ %.2f × baseline", endpoint, target), strings.Join(parts, "; "), yes(ok)})
+		if n == 0 {
+			return
 		}
+		verdict := yes(met == n)
+		if met > 0 && met < n {
+			verdict = fmt.Sprintf("**partly** (%d of %d)", met, n)
+		}
+		out = append(out, [3]string{fmt.Sprintf("%s, warm cache: ≥ %.2f × baseline", endpoint, target), strings.Join(parts, "; "), verdict})
 	}
 	ratioTarget(restFetch.name, targetREST)
 	ratioTarget(gqlTasks.name, targetGraphQL)

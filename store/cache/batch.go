@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 
@@ -50,6 +51,7 @@ func (b *mgetBatcher) mget(ctx context.Context, keys []string) ([]any, error) {
 	b.flushing = true
 	b.mu.Unlock()
 	if lead {
+		runtime.Gosched() // let the requests already running queue theirs: one pipeline for all
 		b.flush()
 	}
 	select {
