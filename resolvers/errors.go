@@ -65,7 +65,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			return out
 		}
-		if !errors.Is(err, errPanicked) {
+		switch {
+		case errors.Is(err, errPanicked):
+		case errors.Is(err, context.Canceled) && ctx.Err() != nil:
+			// The client went away: nothing failed on our side.
+			log.InfoContext(ctx, "graphql: client closed the request", "path", out.Path.String())
+		default:
 			log.ErrorContext(ctx, "graphql: internal error", "path", out.Path.String(), "err", err)
 		}
 		out.Message = internalMessage

@@ -284,6 +284,10 @@ func statusOf(c core.Code) (int, bool) {
 // fail writes err as FastAPI would: {"detail": "..."} or, for invalid
 // input, {"detail": [ ...Pydantic errors ]}. Errors that are not domain
 // errors are logged here, once, and answered with a generic 500.
+// statusClientClosed is nginx's code for a request its client abandoned; it
+// keeps such requests out of the 5xx a dashboard alarms on.
+const statusClientClosed = 499
+
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var v *validation
 	var se *statusError
@@ -299,6 +303,13 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status, known := 0, false
 	if ok {
 		status, known = statusOf(e.Code)
+	}
+	if !known && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away (closed the connection or gave up): nothing
+		// failed on our side, and nobody reads this answer.
+		h.log.InfoContext(r.Context(), "rest: client closed the request", "method", r.Method, "path", r.URL.Path)
+		writeJSON(w, statusClientClosed, httpError{Detail: "Client Closed Request"})
+		return
 	}
 	if !known {
 		h.log.ErrorContext(r.Context(), "rest: internal error", "method", r.Method, "path", r.URL.Path, "route", r.Pattern, "err", err)
