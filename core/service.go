@@ -410,18 +410,9 @@ func (s *Service) AllTasks(ctx context.Context) ([]Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := []Task{}
-	for after := ""; ; {
-		page, more, err := s.store.ListTasks(ctx, u.ID, TaskQuery{After: after, Limit: scanPageSize})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if !more || len(page) == 0 {
-			return all, nil
-		}
-		after = page[len(page)-1].ID
-	}
+	return collect(func(after string) ([]Task, bool, error) {
+		return s.store.ListTasks(ctx, u.ID, TaskQuery{After: after, Limit: scanPageSize})
+	}, func(t Task) string { return t.ID })
 }
 
 // ---- users (admins) ----
@@ -474,18 +465,9 @@ func (s *Service) AllUsers(ctx context.Context) ([]User, error) {
 	if _, err := s.Admin(ctx); err != nil {
 		return nil, err
 	}
-	all := []User{}
-	for after := ""; ; {
-		page, more, err := s.store.ListUsers(ctx, after, scanPageSize)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, page...)
-		if !more || len(page) == 0 {
-			return all, nil
-		}
-		after = page[len(page)-1].ID
-	}
+	return collect(func(after string) ([]User, bool, error) {
+		return s.store.ListUsers(ctx, after, scanPageSize)
+	}, func(u User) string { return u.ID })
 }
 
 // UpdateUser is an admin's change to user id. An admin cannot change their
@@ -541,6 +523,23 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, username str
 	}
 	u, err := s.store.CreateUser(ctx, User{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: role, ActivationStatus: active, CreatedAt: s.now()})
 	return u, true, err
+}
+
+// collect gathers every page of a store listing: page returns the items
+// after a position, and id gives the position of an item.
+func collect[T any](page func(after string) ([]T, bool, error), id func(T) string) ([]T, error) {
+	all := []T{}
+	for after := ""; ; {
+		items, more, err := page(after)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if !more || len(items) == 0 {
+			return all, nil
+		}
+		after = id(items[len(items)-1])
+	}
 }
 
 // notFound replaces a bare ErrNotFound with a message for the client.

@@ -1,7 +1,6 @@
 package resolvers_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/httpauth"
+	"github.com/taskapi/taskapi/internal/testenv"
 	"github.com/taskapi/taskapi/resolvers"
 	"github.com/taskapi/taskapi/store/embedded"
 )
@@ -35,7 +34,7 @@ type env struct {
 	store   core.Store
 	svc     *core.Service
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *testenv.SyncBuffer
 }
 
 type envConfig struct {
@@ -62,7 +61,7 @@ func newEnv(tb testing.TB, configure ...func(*envConfig)) *env {
 	if cfg.wrap != nil {
 		store = cfg.wrap(st)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	svc := core.NewService(core.Config{
 		Store:        store,
@@ -81,24 +80,6 @@ func newEnv(tb testing.TB, configure ...func(*envConfig)) *env {
 		})
 	}
 	return &env{store: st, svc: svc, handler: httpauth.Middleware(resolvers.NewHandler(svc, cfg.opts)), logs: logs}
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // gqlError is one entry of a response's errors.

@@ -1,7 +1,6 @@
 package rest_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/httpauth"
+	"github.com/taskapi/taskapi/internal/testenv"
 	"github.com/taskapi/taskapi/rest"
 	"github.com/taskapi/taskapi/store/embedded"
 )
@@ -35,7 +35,7 @@ type env struct {
 	h     http.Handler
 	svc   *core.Service
 	store core.Store
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 }
 
 type envOption func(*core.Config)
@@ -63,7 +63,7 @@ func newEnv(tb testing.TB, opts ...envOption) *env {
 		o(&cfg)
 	}
 	svc := core.NewService(cfg)
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	return &env{
 		h:     httpauth.Middleware(rest.New(svc, rest.Options{Logger: log, MaxBodyBytes: 4096})),
@@ -71,23 +71,6 @@ func newEnv(tb testing.TB, opts ...envOption) *env {
 		store: st,
 		logs:  logs,
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // req is one HTTP request to the shim.

@@ -272,7 +272,7 @@ type env struct {
 	handler http.Handler
 	url     string // base URL of the handler on a loopback listener
 	client  *http.Client
-	logs    *syncBuffer // every log line (JSON, debug level, secrets masked as in production)
+	logs    *testenv.SyncBuffer // every log line (JSON, debug level, secrets masked as in production)
 }
 
 type envConfig struct {
@@ -312,7 +312,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 	if cfg.hash == nil {
 		cfg.hash = cheapHash
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := logging.New(logs, "json", "debug")
 	if st.rdb != nil {
 		cfg.limiter = cache.NewLoginLimiter(st.rdb, cache.LimiterOptions{
@@ -366,24 +366,6 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // ---- requests ----

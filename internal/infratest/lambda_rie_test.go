@@ -16,12 +16,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/taskapi/taskapi/internal/testenv"
 )
 
 // rieBinary finds the AWS Lambda Runtime Interface Emulator: $TASKAPI_RIE,
@@ -79,29 +80,11 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // emulator is a running aws-lambda-rie serving the bootstrap.
 type emulator struct {
 	url     string
 	started time.Time
-	out     *syncBuffer
+	out     *testenv.SyncBuffer
 	format  string
 }
 
@@ -135,7 +118,7 @@ func startEmulator(t *testing.T, rie, bootstrap, format string) *emulator {
 		"CORS_ALLOWED_ORIGINS=" + testOrigin,
 		"LAMBDA_EVENT_FORMAT=" + format,
 	}
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own process group, so the bootstrap it starts ends with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
