@@ -57,7 +57,15 @@ step "terraform fmt"
 TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff terraform
 
 step "DynamoDB Local"
-ddb_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+free_port() { # a loopback port nothing listens on
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port found" >&2; return 1
+}
+ddb_port=$(free_port)
 ( cd "$TASKAPI_DYNAMODB_LOCAL_DIR" && exec java -Xmx512m -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port "$ddb_port" ) >"$cache/dynamodb-local.log" 2>&1 &
 ddb_pid=$!
 trap 'kill $ddb_pid 2>/dev/null || true' EXIT
