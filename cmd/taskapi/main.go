@@ -63,6 +63,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "taskapi:", err)
 		return 2
 	}
+	if cmd == "serve" && !cfg.Lambda {
+		// A line per request: batched, flushed every 100 ms and on exit.
+		var flush func()
+		stderr, flush = logging.Buffered(stderr, logFlushInterval)
+		defer flush()
+	}
 	log := logging.New(stderr, cfg.LogFormat, cfg.LogLevel)
 
 	switch cmd {
@@ -89,6 +95,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 }
 
 type usageError struct{ error }
+
+// logFlushInterval bounds how late an HTTP server's log line appears.
+const logFlushInterval = 100 * time.Millisecond
 
 func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	start := time.Now()

@@ -142,6 +142,10 @@ func TestServeRestartCreateAdmin(t *testing.T) {
 	if !strings.Contains(s.logs.String(), "shutting down") {
 		t.Errorf("no graceful shutdown in logs:\n%s", s.logs)
 	}
+	// The access log is buffered while serving: every line is out by exit.
+	if n := strings.Count(s.logs.String(), "path=/graphql status=200"); n != 3 {
+		t.Errorf("%d access-log lines for 3 GraphQL requests:\n%s", n, s.logs)
+	}
 
 	s = start(t, bin, env...)
 	data := s.graphql(t, tok, `{ me { email stats { pending total } } tasks { totalCount edges { node { title } } } }`, nil)

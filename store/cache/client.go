@@ -23,5 +23,8 @@ func ClientOptions(addr string) *redis.Options {
 		MaxRetries:            -1,   // no retries: a failed command falls back to the store
 		PoolTimeout:           t,    // do not queue behind a stuck pool
 		ConnMaxIdleTime:       5 * time.Minute,
+		// RESP2: the cache needs none of RESP3's push messages, and with
+		// RESP3 the client checks for them around every command.
+		Protocol: 2,
 	}
 }

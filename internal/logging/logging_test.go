@@ -1,0 +1,56 @@
+package logging_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taskapi/taskapi/internal/logging"
+	"github.com/taskapi/taskapi/internal/testenv"
+)
+
+func TestMasksSecretsAndCarriesRequestID(t *testing.T) {
+	var out bytes.Buffer
+	log := logging.New(&out, "json", "info")
+	ctx := logging.WithRequestID(context.Background(), "req-1")
+	log.InfoContext(ctx, "login", "email", "ann@example.com", "password", "s3cret!", "Authorization", "Bearer abc", "jwt_secret", "k")
+	line := out.String()
+	for _, secret := range []string{"s3cret!", "Bearer abc", `"k"`} {
+		if strings.Contains(line, secret) {
+			t.Errorf("log line shows %q: %s", secret, line)
+		}
+	}
+	for _, want := range []string{`"request_id":"req-1"`, `"email":"ann@example.com"`, `"password":"[REDACTED]"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line lacks %s: %s", want, line)
+		}
+	}
+}
+
+func TestBufferedFlushesOnIntervalAndStop(t *testing.T) {
+	var sink testenv.SyncBuffer
+	w, stop := logging.Buffered(&sink, 20*time.Millisecond)
+	log := logging.New(w, "text", "info")
+
+	log.Info("first")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(sink.String(), "msg=first") {
+		if time.Now().After(deadline) {
+			t.Fatal("a buffered line never reached the output while the process ran")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	w, stop2 := logging.Buffered(&sink, time.Hour)
+	stop() // the first writer is done with
+	log = logging.New(w, "text", "info")
+	for i := range 100 {
+		log.Info("line", "i", i)
+	}
+	stop2()
+	if got := strings.Count(sink.String(), "msg=line"); got != 100 {
+		t.Fatalf("after stop, %d of 100 lines reached the output", got)
+	}
+}
