@@ -7,18 +7,23 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
-// SSMGetParametersAPI is the one SSM call LoadSSMParams makes;
-// *ssm.Client satisfies it.
+// SSMGetParametersAPI is the one SSM call LoadSSMParams makes: GetParameters
+// with WithDecryption set, for at most ten names; names SSM does not know
+// are absent from the result. *SSMClient satisfies it.
 type SSMGetParametersAPI interface {
-	GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
+	GetParameters(ctx context.Context, names []string) ([]Parameter, error)
 }
 
-var _ SSMGetParametersAPI = (*ssm.Client)(nil)
+// Parameter is one parameter in SSM's GetParameters answer. Name is the
+// parameter's name without a selector; Selector is the ":version" or
+// ":label" the caller asked for, if any.
+type Parameter struct {
+	Name     string
+	Value    string
+	Selector string
+}
 
 // ErrMissingParameter is wrapped by LoadSSMParams when a named parameter does
 // not exist (or the caller may not read it).
@@ -47,19 +52,14 @@ func LoadSSMParams(ctx context.Context, client SSMGetParametersAPI, names map[st
 
 	values := make(map[string]string, len(unique)) // by parameter name
 	for batch := range slices.Chunk(unique, ssmBatch) {
-		out, err := client.GetParameters(ctx, &ssm.GetParametersInput{
-			Names:          batch,
-			WithDecryption: aws.Bool(true),
-		})
+		params, err := client.GetParameters(ctx, batch)
 		if err != nil {
 			return nil, fmt.Errorf("reading SSM parameters %s: %w", strings.Join(batch, ", "), err)
 		}
-		for _, p := range out.Parameters {
-			name := aws.ToString(p.Name)
-			values[name] = aws.ToString(p.Value)
-			if sel := aws.ToString(p.Selector); sel != "" {
-				values[name+sel] = aws.ToString(p.Value)
-			}
+		for _, p := range params {
+			// "name:3" comes back as Name "name", Selector ":3"; only the
+			// answer without a selector is the current value of "name".
+			values[p.Name+p.Selector] = p.Value
 		}
 	}
 
