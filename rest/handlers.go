@@ -112,7 +112,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	if err != nil {
 		status, body = http.StatusInternalServerError, []byte(`{"detail":"Internal Server Error"}`) // only an unencodable type (a bug) gets here
 	}
-	writeRaw(w, status, "application/json", body)
+	writeRaw(w, status, contentJSON, body)
 }
 
 // encodeJSON encodes v as writeJSON writes it.
@@ -127,10 +127,23 @@ func encodeJSON(v any) ([]byte, error) {
 }
 
 func writeRaw(w http.ResponseWriter, status int, contentType string, body []byte) {
+	// Straight into the map (canonical keys; the constant values shared and
+	// never written to): this runs for every answer, cached ones included.
 	h := w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	h.Set("X-Content-Type-Options", "nosniff")
+	if contentType == contentJSON {
+		h["Content-Type"] = contentJSONValue
+	} else {
+		h["Content-Type"] = []string{contentType}
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	h["X-Content-Type-Options"] = nosniff
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
+
+const contentJSON = "application/json"
+
+var (
+	contentJSONValue = []string{contentJSON}
+	nosniff          = []string{"nosniff"}
+)

@@ -98,7 +98,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 			h.fail(w, r, fmt.Errorf("build OpenAPI document: %w", err))
 			return
 		}
-		writeRaw(w, http.StatusOK, "application/json", b)
+		writeRaw(w, http.StatusOK, contentJSON, b)
 	})
 	mux.HandleFunc("GET "+docsPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeRaw(w, http.StatusOK, "text/html; charset=utf-8", []byte(swaggerUI))
@@ -166,7 +166,7 @@ func (h *handler) endpoint(rt route) http.HandlerFunc {
 			if u, version, err := h.svc.ReadVersion(r.Context()); err == nil && version != "" {
 				key = respcache.Key("rest", rt.id, u.ID, version)
 				if body, ok := h.cache.Get(key); ok {
-					writeRaw(w, http.StatusOK, "application/json", body)
+					writeRaw(w, http.StatusOK, contentJSON, body)
 					return
 				}
 			}
@@ -184,7 +184,7 @@ func (h *handler) endpoint(rt route) http.HandlerFunc {
 		if key != "" {
 			h.cache.Put(key, body)
 		}
-		writeRaw(w, http.StatusOK, "application/json", body)
+		writeRaw(w, http.StatusOK, contentJSON, body)
 	}
 }
 

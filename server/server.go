@@ -75,8 +75,7 @@ func New(svc *core.Service, o Options) http.Handler {
 	mux.Handle("GET "+assets.Prefix, lazy(assets.Handler))
 	mux.Handle("/", api) // /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s
 
-	h := httpauth.Middleware(mux)
-	h = corsHandler(o.CORSOrigins).Handler(h)
+	h := corsHandler(o.CORSOrigins).Handler(mux)
 	h = securityHeaders(h, o.HSTS)
 	h = accessLog(h, o.Logger)
 	h = requestID(h)
@@ -181,7 +180,9 @@ func validRequestID(id string) bool {
 }
 
 // requestID gives every request an id (the caller's X-Request-ID if it is
-// sane), echoes it, and puts it on every log line of the request.
+// sane), echoes it, and puts it on every log line of the request. The same
+// context carries the request's credentials (httpauth), which the REST and
+// GraphQL handlers read.
 func requestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get("X-Request-ID")
@@ -191,7 +192,8 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header()["X-Request-Id"] = []string{id}
-		next.ServeHTTP(w, r.WithContext(logging.WithRequestID(r.Context(), id)))
+		ctx := httpauth.Context(logging.WithRequestID(r.Context(), id), r)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
