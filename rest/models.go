@@ -4,17 +4,16 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/danielgtaylor/huma/v2"
-
 	"github.com/taskapi/taskapi/core"
 )
 
 // The legacy payloads. Request types read themselves from a decoded body
 // (bind) and document themselves through their field tags (the OpenAPI
-// document is derived from these very types); response types are built from
-// core values by the constructors below. Every rule on the values (lengths,
-// email, password, who may do what) is core's; these types only know the
-// legacy field names and JSON types.
+// document is derived from these very types, at build time: the schema
+// adjustments tags cannot express are in models_openapi.go); response types
+// are built from core values by the constructors below. Every rule on the
+// values (lengths, email, password, who may do what) is core's; these types
+// only know the legacy field names and JSON types.
 
 // ---- requests ----
 
@@ -56,14 +55,6 @@ func (in *registerRequest) check() error {
 	return err
 }
 
-func (registerRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	limit(s, "username", 1, core.MaxUsernameLen)
-	limit(s, "email", 0, core.MaxEmailLen)
-	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
-	s.Properties["password"].Description = core.PasswordRule + "."
-	return s
-}
-
 type loginRequest struct {
 	_        struct{} `additionalProperties:"true"`
 	Email    string   `json:"email" example:"alice@example.com"`
@@ -80,18 +71,6 @@ func (in *loginRequest) check() error { return nil }
 func (in *loginRequest) bindForm(form url.Values) (err error) {
 	in.Email, in.Password, err = bindLoginForm(form)
 	return err
-}
-
-// loginForm is the OAuth2 password grant (RFC 6749 §4.3.2) as FastAPI's
-// OAuth2PasswordRequestForm reads it: username carries the email. Login
-// accepts it as well as the JSON body, so Swagger UI's Authorize button works.
-type loginForm struct {
-	GrantType    string `json:"grant_type,omitempty" pattern:"^password$"`
-	Username     string `json:"username" doc:"The email."`
-	Password     string `json:"password"`
-	Scope        string `json:"scope,omitempty" default:""`
-	ClientID     string `json:"client_id,omitempty"`
-	ClientSecret string `json:"client_secret,omitempty"`
 }
 
 type createTaskRequest struct {
@@ -112,12 +91,6 @@ func (in *createTaskRequest) input() core.CreateTaskInput {
 func (in *createTaskRequest) check() error {
 	_, err := core.ValidateCreateTask(in.input())
 	return err
-}
-
-func (createTaskRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	limit(s, "title", 1, core.MaxTitleLen)
-	limit(s, "description", 0, core.MaxDescriptionLen)
-	return s
 }
 
 type updateTaskRequest struct {
@@ -165,14 +138,6 @@ func (in *updateUserRequest) check() error {
 	return err
 }
 
-func (updateUserRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	limit(s, "username", 1, core.MaxUsernameLen)
-	limit(s, "email", 0, core.MaxEmailLen)
-	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
-	s.Properties["password"].Description = core.PasswordRule + "."
-	return s
-}
-
 // noBody is the request of the endpoints that read none.
 type noBody struct{}
 
@@ -180,14 +145,6 @@ var (
 	roles              = []core.Role{core.RoleUser, core.RoleAdmin}
 	activationStatuses = []core.ActivationStatus{core.Active, core.Inactive}
 )
-
-func limit(s *huma.Schema, prop string, minLen, maxLen int) {
-	p := s.Properties[prop]
-	if minLen > 0 {
-		p.MinLength = &minLen
-	}
-	p.MaxLength = &maxLen
-}
 
 // ---- responses ----
 
@@ -288,10 +245,6 @@ func (t timestamp) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Time(t).UTC().Format(timestampLayout) + `"`), nil
 }
 
-func (timestamp) Schema(huma.Registry) *huma.Schema {
-	return &huma.Schema{Type: huma.TypeString, Format: "date-time", Description: "RFC 3339, UTC, milliseconds.", Examples: []any{"2025-01-31T09:30:00.000Z"}}
-}
-
 // ---- errors, as FastAPI writes them ----
 
 // httpError is FastAPI's HTTPException body.
@@ -308,19 +261,7 @@ type validationError struct {
 	Ctx   map[string]any `json:"ctx,omitempty"`
 }
 
-func (validationError) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	s.Properties["loc"].Items = &huma.Schema{AnyOf: []*huma.Schema{{Type: huma.TypeString}, {Type: huma.TypeInteger}}}
-	s.Properties["loc"].Nullable = false
-	s.Required = []string{"type", "loc", "msg", "input"}
-	return s
-}
-
 // httpValidationError is FastAPI's RequestValidationError body.
 type httpValidationError struct {
 	Detail []validationError `json:"detail"`
-}
-
-func (httpValidationError) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	s.Properties["detail"].Nullable = false
-	return s
 }

@@ -2,8 +2,10 @@
 // endpoints working for existing clients: it decodes the legacy snake_case
 // payloads, calls the one core.Service, and encodes the legacy shapes, with
 // FastAPI's error bodies. It also serves the shim's OpenAPI document
-// (/openapi.json) and its Swagger UI (/docs), derived from the same route
-// table and payload types the handlers use.
+// (/openapi.json) and its Swagger UI (/docs). The document is derived from
+// the same route table and payload types the handlers use, at build time
+// (go generate ./rest, which needs -tags openapi; see openapi_gen.go), and
+// embedded: the server does not link the generator's dependencies.
 //
 // Authentication is read from the request context (core.WithRequest), so the
 // handler must run behind internal/httpauth.Middleware.
@@ -18,7 +20,6 @@ import (
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/respcache"
@@ -48,7 +49,8 @@ const (
 )
 
 // route is one endpoint: what the router serves and the OpenAPI document
-// lists, from the same value.
+// lists, from the same value. summary, tag, errs and out only feed the
+// document, which is generated with -tags openapi (openapi_gen.go).
 type route struct {
 	method  string
 	path    string // ServeMux pattern syntax, which is OpenAPI's too
@@ -81,10 +83,6 @@ func New(svc *core.Service, opts Options) http.Handler {
 	}
 	h := &handler{svc: svc, log: opts.Logger, maxBody: opts.MaxBodyBytes, cache: respcache.New(0, 0, nil)}
 	rs := routes(svc)
-	// The document is built on its first request, not at every cold start
-	// (reflecting over the payload types takes milliseconds); an error is
-	// a programming error, caught by the tests that fetch it.
-	doc := sync.OnceValues(func() ([]byte, error) { return document(rs) })
 
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
@@ -93,9 +91,9 @@ func New(svc *core.Service, opts Options) http.Handler {
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
 	}
 	mux.HandleFunc("GET "+openAPIPath, func(w http.ResponseWriter, r *http.Request) {
-		b, err := doc()
+		b, err := openAPIDocument()
 		if err != nil {
-			h.fail(w, r, fmt.Errorf("build OpenAPI document: %w", err))
+			h.fail(w, r, fmt.Errorf("embedded OpenAPI document: %w", err))
 			return
 		}
 		writeRaw(w, http.StatusOK, contentJSON, b)
