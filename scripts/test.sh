@@ -55,6 +55,11 @@ deps=$(go list -deps ./cmd/taskapi)
 if grep -q '/huma/' <<<"$deps"; then
   echo "cmd/taskapi links huma: only files built with -tags openapi may import it"; exit 1
 fi
+# Package initialization runs at every cold start: service/ssm's alone cost
+# about 10 ms (internal/lambdaserve/ssm.go makes its one call instead).
+if grep -q 'aws-sdk-go-v2/service/ssm$' <<<"$deps"; then
+  echo "cmd/taskapi links aws-sdk-go-v2/service/ssm: use internal/lambdaserve's SSM client"; exit 1
+fi
 
 step "go vet"
 go vet ./...

@@ -62,6 +62,7 @@ type suite struct {
 	keep    bool
 	procs   procs
 	bin     struct{ taskapi, baseline, hello, rie string }
+	floors  []floorBin // hello with some of taskapi's libraries linked
 	rep     *report
 	start   time.Time
 	scripts int // wrk scripts written so far
@@ -164,8 +165,30 @@ func (s *suite) build(ctx context.Context) error {
 		}
 		s.logf("built %s in %s", b.pkg, time.Since(start).Round(time.Millisecond))
 	}
+	for _, f := range helloFloors {
+		bin := filepath.Join(s.work, "hello-"+f.tag)
+		flags := append(append([]string{}, buildFlags[:len(buildFlags)-1]...), "lambda.norpc,"+f.tag, "-o", bin, "./bench/hello")
+		cmd := exec.CommandContext(ctx, "go", flags...)
+		cmd.Dir = s.root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build ./bench/hello -tags %s: %v\n%s", f.tag, err, out)
+		}
+		s.floors = append(s.floors, floorBin{what: f.what, bin: bin})
+	}
 	return nil
 }
+
+// helloFloors are hello built with some of the libraries taskapi cannot do
+// without: their cold starts show how much of taskapi's is package
+// initialization that no code of taskapi's runs.
+var helloFloors = []struct{ tag, what string }{
+	{"hello_sdk", "hello + the AWS SDK (DynamoDB, credentials)"},
+	{"hello_gql", "hello + taskapi's gqlgen executor (schema parsed at init)"},
+	{"hello_deps", "hello + both"},
+}
+
+type floorBin struct{ what, bin string }
 
 func machine() string {
 	cpu := "unknown CPU"

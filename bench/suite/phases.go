@@ -381,6 +381,28 @@ func (s *suite) coldStarts(ctx context.Context, env *services) error {
 	}
 	s.rep.cold = append(s.rep.cold, direct)
 	s.logf("cold start: taskapi %s, hello %s (medians)", fmtDur(median(direct.Taskapi)), fmtDur(median(direct.Base)))
+
+	// The floor: hello with only taskapi's heaviest libraries linked,
+	// alternating with hello itself.
+	floors := make([]coldRow, len(s.floors))
+	for range s.reps {
+		for i, f := range s.floors {
+			d, err := s.coldDirect(ctx, f.bin, nil)
+			if err != nil {
+				return err
+			}
+			floors[i].What = f.what
+			floors[i].Taskapi = append(floors[i].Taskapi, d)
+			if d, err = s.coldDirect(ctx, s.bin.hello, nil); err != nil {
+				return err
+			}
+			floors[i].Base = append(floors[i].Base, d)
+		}
+	}
+	for _, f := range floors {
+		s.logf("cold start floor: %s %s, hello %s (medians)", f.What, fmtDur(median(f.Taskapi)), fmtDur(median(f.Base)))
+	}
+	s.rep.coldFloors = floors
 	if s.bin.rie == "" {
 		s.rep.rieNote = "the Lambda Runtime Interface Emulator was not found (set TASKAPI_RIE or run scripts/bench.sh)"
 		return nil

@@ -24,6 +24,7 @@ type report struct {
 	sizes2                         []int
 	scale                          []*scaleRow
 	cold                           []coldRow
+	coldFloors                     []coldRow // hello with taskapi's heaviest libraries linked
 	goBench                        []goBench
 	goBenchCmd                     string
 }
@@ -153,6 +154,12 @@ func (r *report) markdown() string {
 		}
 		if r.rieNote != "" {
 			p("\nThe Lambda cold start was not measured: %s.\n", r.rieNote)
+		}
+		if len(r.coldFloors) > 0 {
+			p("\nThe floor: `bench/hello` built with only some of the libraries taskapi links (`-tags hello_sdk`, `hello_gql`, `hello_deps`; blank imports, so nothing of theirs runs but their package initialization), exec → first 200, each against hello in the same loop:\n\n| | median (fastest) | hello world | ratio |\n|---|--:|--:|--:|\n")
+			for _, c := range r.coldFloors {
+				p("| %s | %s (%s) | %s (%s) | %.2f× |\n", c.What, fmtDur(median(c.Taskapi)), fmtDur(minDur(c.Taskapi)), fmtDur(median(c.Base)), fmtDur(minDur(c.Base)), float64(median(c.Taskapi))/float64(max(median(c.Base), 1)))
+			}
 		}
 	}
 
