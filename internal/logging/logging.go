@@ -95,7 +95,11 @@ func (h requestIDHandler) WithGroup(name string) slog.Handler {
 // between invocations, so there every line goes straight out.
 func Buffered(w io.Writer, flushInterval time.Duration) (out io.Writer, stop func()) {
 	b := &zapcore.BufferedWriteSyncer{
-		WS:            zapcore.AddSync(w),
+		// Hide w's Sync: the syncer calls it after every flush, and on an
+		// *os.File that is fsync(2), every 100 ms on a log file (an error
+		// on a pipe). A flush is a write; durability is the log
+		// collector's business.
+		WS:            zapcore.AddSync(struct{ io.Writer }{w}),
 		Size:          64 << 10,
 		FlushInterval: flushInterval,
 	}

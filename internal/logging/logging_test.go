@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,5 +53,30 @@ func TestBufferedFlushesOnIntervalAndStop(t *testing.T) {
 	stop2()
 	if got := strings.Count(sink.String(), "msg=line"); got != 100 {
 		t.Fatalf("after stop, %d of 100 lines reached the output", got)
+	}
+}
+
+// syncCounter is a writer with a Sync method, as *os.File has.
+type syncCounter struct {
+	testenv.SyncBuffer
+	syncs atomic.Int32
+}
+
+func (s *syncCounter) Sync() error { s.syncs.Add(1); return nil }
+
+func TestBufferedNeverSyncsTheOutput(t *testing.T) {
+	var out syncCounter
+	w, stop := logging.Buffered(&out, time.Millisecond)
+	log := logging.New(w, "text", "info")
+	for i := range 20 {
+		log.Info("line", "i", i)
+		time.Sleep(2 * time.Millisecond) // several flush intervals
+	}
+	stop()
+	if got := strings.Count(out.String(), "msg=line"); got != 20 {
+		t.Fatalf("%d of 20 lines reached the output", got)
+	}
+	if n := out.syncs.Load(); n != 0 {
+		t.Fatalf("the output was synced %d times: on a log file that is an fsync per flush", n)
 	}
 }
