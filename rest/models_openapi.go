@@ -14,6 +14,12 @@ import (
 // generator (see openapi_gen.go); the server does not link huma.
 
 func (registerRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
+	return accountLimits(s)
+}
+
+// accountLimits are core's rules for the fields of an account, which
+// registration and an admin's update share.
+func accountLimits(s *huma.Schema) *huma.Schema {
 	limit(s, "username", 1, core.MaxUsernameLen)
 	limit(s, "email", 0, core.MaxEmailLen)
 	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
@@ -41,11 +47,7 @@ func (createTaskRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.
 }
 
 func (updateUserRequest) TransformSchema(_ huma.Registry, s *huma.Schema) *huma.Schema {
-	limit(s, "username", 1, core.MaxUsernameLen)
-	limit(s, "email", 0, core.MaxEmailLen)
-	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
-	s.Properties["password"].Description = core.PasswordRule + "."
-	return s
+	return accountLimits(s)
 }
 
 func limit(s *huma.Schema, prop string, minLen, maxLen int) {
