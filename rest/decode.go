@@ -33,7 +33,7 @@ type binder interface {
 // payload is a request body after the transport-level checks.
 type payload struct {
 	obj  map[string]json.RawMessage // a JSON object body
-	echo map[string]any             // the same object, for "input" of missing fields
+	echo map[string]any             // obj echoed, for "input" of missing fields (see echoObject)
 	form url.Values                 // an OAuth2 form body (login only)
 }
 
@@ -95,25 +95,32 @@ func parseBody(data []byte, contentType string, formOK bool, max int64) (*payloa
 		// password, so it is not echoed.
 		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: nil})
 	}
-	var syntax json.RawMessage
-	if err := json.Unmarshal(data, &syntax); err != nil {
-		return nil, jsonInvalid(data, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, jsonInvalid(data, err)
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoValue("", v)})
-	}
+	// One pass: json.Unmarshal checks the whole body's syntax before it
+	// decodes, so a syntax error is reported as such whatever the target,
+	// and a valid body that is not an object is the only type error a map
+	// of raw members can meet (null decodes without one, to a nil map).
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
+	err := json.Unmarshal(data, &obj)
+	var notObject *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &notObject), err == nil && obj == nil:
+		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoRaw("", data)})
+	case err != nil:
 		return nil, jsonInvalid(data, err)
 	}
-	return &payload{obj: obj, echo: m}, nil
+	return &payload{obj: obj}, nil
+}
+
+// echoObject is the body as the "input" of a missing field's error: every
+// member echoed as echoRaw would (built once, and only for such an error).
+func (p *payload) echoObject() map[string]any {
+	if p.echo == nil {
+		p.echo = make(map[string]any, len(p.obj))
+		for k, raw := range p.obj {
+			p.echo[k] = echoRaw(k, raw)
+		}
+	}
+	return p.echo
 }
 
 const msgNotObject = "Input should be a valid dictionary or object to extract fields from"
@@ -206,7 +213,7 @@ func (f *fields) raw(name string) json.RawMessage {
 }
 
 func (f *fields) missing(name string) {
-	f.fail(name, "missing", "Field required", echoValue("", f.p.echo), nil)
+	f.fail(name, "missing", "Field required", f.p.echoObject(), nil)
 }
 
 // str reads a required string.
