@@ -88,7 +88,7 @@ func parseBody(data []byte, contentType string, formOK bool, max int64) (*payloa
 		return &payload{form: form}, nil
 	}
 	if len(data) == 0 {
-		return nil, invalid(fieldError{loc: []any{"body"}, typ: "missing", msg: "Field required"})
+		return nil, errBodyMissing
 	}
 	if kind != "json" {
 		// Pydantic would echo the raw body; it may be a form carrying a
@@ -98,12 +98,15 @@ func parseBody(data []byte, contentType string, formOK bool, max int64) (*payloa
 	// One pass: json.Unmarshal checks the whole body's syntax before it
 	// decodes, so a syntax error is reported as such whatever the target,
 	// and a valid body that is not an object is the only type error a map
-	// of raw members can meet (null decodes without one, to a nil map).
+	// of raw members can meet. A JSON null decodes without one, to a nil
+	// map: FastAPI takes it for no body at all.
 	var obj map[string]json.RawMessage
 	err := json.Unmarshal(data, &obj)
 	var notObject *json.UnmarshalTypeError
 	switch {
-	case errors.As(err, &notObject), err == nil && obj == nil:
+	case err == nil && obj == nil:
+		return nil, errBodyMissing
+	case errors.As(err, &notObject):
 		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoRaw("", data)})
 	case err != nil:
 		return nil, jsonInvalid(data, err)
@@ -122,6 +125,10 @@ func (p *payload) echoObject() map[string]any {
 	}
 	return p.echo
 }
+
+// errBodyMissing is FastAPI's answer to an empty body, or a JSON null, where
+// a body model is required.
+var errBodyMissing = invalid(fieldError{loc: []any{"body"}, typ: "missing", msg: "Field required"})
 
 const msgNotObject = "Input should be a valid dictionary or object to extract fields from"
 
