@@ -48,6 +48,8 @@ func TestUpdateUser(t *testing.T) {
 				{name: "OK/Email", req: put(adm.token, bob.ID, `{"email":"Robert-`+method+`@Example.com","role":null}`), status: 200, want: moved},
 				{name: "OK/Nothing", req: put(adm.token, bob.ID, `{}`), status: 200, want: moved},
 				{name: "ErrForbidden/User", req: put(bob.token, ann.ID, `{"username":"x"}`), status: 403, want: detail("Admin privileges required")},
+				{name: "ErrForbidden/UserBeforeEmptyBody", req: req{method: method, path: path(ann.ID), token: bob.token, contentType: "application/json"}, status: 403, want: detail("Admin privileges required")},
+				{name: "ErrForbidden/UserBeforeNotAnObject", req: put(bob.token, ann.ID, `"robert"`), status: 403, want: detail("Admin privileges required")},
 				{name: "ErrForbidden/UserPromotesSelf", req: put(bob.token, bob.ID, `{"role":"admin"}`), status: 403, want: detail("Admin privileges required")},
 				{name: "ErrForbidden/AdminDemotesSelf", req: put(adm.token, adm.ID, `{"role":"user"}`), status: 403, want: detail("Admins cannot change their own role or activation status")},
 				{name: "ErrUnauthenticated", req: put("", bob.ID, `{"username":"x"}`), status: 401, want: detail("Not authenticated")},
@@ -56,7 +58,7 @@ func TestUpdateUser(t *testing.T) {
 				{name: "ErrInvalid/Email", req: put(adm.token, bob.ID, `{"email":"a@b"}`), status: 422,
 					want: vErrs(vErr("value_error", arr{"body", "email"}, "value is not a valid email address: The part after the @-sign is not valid. It should have a period.", "a@b", obj{"reason": "The part after the @-sign is not valid. It should have a period."}))},
 				{name: "ErrInvalid/WeakPassword", req: put(adm.token, bob.ID, `{"password":"weakpass"}`), status: 422,
-					want: vErrs(vErr("value_error", arr{"body", "password"}, passwordRule, "", obj{"error": "Password must be 6-15 characters long and contain at least one special character"}))},
+					want: vErrs(vErr("value_error", arr{"body", "password"}, passwordRule, "", obj{"error": obj{}}))},
 				{name: "ErrInvalid/TypesAndValues", req: put(adm.token, bob.ID, `{"username":"","email":5,"activation_status":"banned"}`), status: 422,
 					want: vErrs(
 						vErr("string_too_short", arr{"body", "username"}, "String should have at least 1 character", "", obj{"min_length": 1}),

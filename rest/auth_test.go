@@ -58,7 +58,7 @@ func TestRegister(t *testing.T) {
 		{name: "ErrInvalid/NullRequired", req: post(`{"username":null,"email":"n@example.com","password":"s3cret!pw"}`), status: 422,
 			want: vErrs(vErr("string_type", arr{"body", "username"}, "Input should be a valid string", nil, nil))},
 		{name: "ErrInvalid/WeakPassword", req: post(`{"username":"x","email":"w@example.com","password":"weakpass"}`), status: 422,
-			want: vErrs(vErr("value_error", arr{"body", "password"}, passwordRule, "", obj{"error": "Password must be 6-15 characters long and contain at least one special character"}))},
+			want: vErrs(vErr("value_error", arr{"body", "password"}, passwordRule, "", obj{"error": obj{}}))},
 		{name: "ErrInvalid/PasswordWrongType", req: post(`{"username":"x","email":"w@example.com","password":123456}`), status: 422,
 			want: vErrs(vErr("string_type", arr{"body", "password"}, "Input should be a valid string", "", nil))},
 		{name: "ErrInvalid/UsernameTooLong", req: post(`{"username":"` + long + `","email":"l@example.com","password":"s3cret!pw"}`), status: 422,

@@ -35,6 +35,9 @@ type payload struct {
 	obj  map[string]json.RawMessage // a JSON object body
 	echo map[string]any             // obj echoed, for "input" of missing fields (see echoObject)
 	form url.Values                 // an OAuth2 form body (login only)
+	// invalid is the 422 for a body that is missing, null or not an
+	// object, which bind returns in place of the fields' errors.
+	invalid error
 }
 
 var errBodyTooLarge = &statusError{status: http.StatusRequestEntityTooLarge, detail: "Request body too large"}
@@ -55,29 +58,43 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	return data, nil
 }
 
-// mediaType classifies a Content-Type as FastAPI does: none or JSON means
-// JSON, anything else is raw bytes (which no body model accepts).
+// mediaType classifies a Content-Type as FastAPI reads it (with Python's
+// email.message): the part before any ';', trimmed and lowercased, so that
+// a malformed parameter does not matter; none, application/json or
+// application/*+json means JSON; anything else, or no single '/', is raw
+// bytes (which no body model accepts). Parameters are parsed only for a
+// multipart form's boundary.
 func mediaType(contentType string) (kind string, params map[string]string) {
 	if contentType == "" {
 		return "json", nil
 	}
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		return "other", nil
-	}
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	top, sub, ok := strings.Cut(mt, "/")
 	switch {
-	case mt == "application/json", strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"):
-		return "json", params
+	case !ok || strings.Contains(sub, "/"):
+		return "other", nil
+	case top == "application" && (sub == "json" || strings.HasSuffix(sub, "+json")):
+		return "json", nil
 	case mt == "application/x-www-form-urlencoded":
-		return "urlencoded", params
+		return "urlencoded", nil
 	case mt == "multipart/form-data":
+		_, params, _ = mime.ParseMediaType(contentType) // no boundary: parseForm refuses it
 		return "multipart", params
 	}
-	return "other", params
+	return "other", nil
 }
 
-// parseBody turns a body into a payload, or a 422 for a body that is
-// missing, not JSON, or not a JSON object.
+// utf8BOM starts a body that Python's json.loads reads as UTF-8 with a BOM.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// parseBody turns a body into a payload, refusing what FastAPI refuses
+// before any dependency runs: JSON that does not parse (422 json_invalid),
+// bytes that are not UTF-8 or a form it cannot read (400). A body that is
+// missing, null or not an object is refused only when its fields are bound
+// (payload.invalid), after the access check, as FastAPI validates the body
+// after its security dependencies: a caller without a token gets 401, not
+// a 422 about the body.
 func parseBody(data []byte, contentType string, formOK bool, max int64) (*payload, error) {
 	kind, params := mediaType(contentType)
 	if formOK && (kind == "urlencoded" || kind == "multipart") {
@@ -88,12 +105,16 @@ func parseBody(data []byte, contentType string, formOK bool, max int64) (*payloa
 		return &payload{form: form}, nil
 	}
 	if len(data) == 0 {
-		return nil, errBodyMissing
+		return &payload{invalid: errBodyMissing}, nil
 	}
 	if kind != "json" {
 		// Pydantic would echo the raw body; it may be a form carrying a
 		// password, so it is not echoed.
-		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: nil})
+		return &payload{invalid: invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: nil})}, nil
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if !utf8.Valid(data) {
+		return nil, errBadBody
 	}
 	// One pass: json.Unmarshal checks the whole body's syntax before it
 	// decodes, so a syntax error is reported as such whatever the target,
@@ -105,9 +126,9 @@ func parseBody(data []byte, contentType string, formOK bool, max int64) (*payloa
 	var notObject *json.UnmarshalTypeError
 	switch {
 	case err == nil && obj == nil:
-		return nil, errBodyMissing
+		return &payload{invalid: errBodyMissing}, nil
 	case errors.As(err, &notObject):
-		return nil, invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoRaw("", data)})
+		return &payload{invalid: invalid(fieldError{loc: []any{"body"}, typ: "model_attributes_type", msg: msgNotObject, input: echoRaw("", data)})}, nil
 	case err != nil:
 		return nil, jsonInvalid(data, err)
 	}
@@ -343,6 +364,9 @@ type formBinder interface {
 
 // bind fills in (a *binder or *formBinder) from p.
 func bind(p *payload, in any) error {
+	if p.invalid != nil {
+		return p.invalid
+	}
 	if p.form != nil {
 		if fb, ok := in.(formBinder); ok {
 			return fb.bindForm(p.form)
@@ -383,8 +407,19 @@ func coreFieldError(fe core.FieldError) fieldError {
 	if fe.Field == "password" {
 		input = redacted
 	}
-	return fieldError{loc: loc, typ: fe.Type, msg: fe.Msg, input: input, ctx: fe.Ctx}
+	ctx := fe.Ctx
+	if fe.Type == "value_error" && ctx["reason"] == nil {
+		ctx = valueErrorCtx
+	}
+	return fieldError{loc: loc, typ: fe.Type, msg: fe.Msg, input: input, ctx: ctx}
 }
+
+// valueErrorCtx is the ctx of a validator's ValueError as FastAPI sends it:
+// Pydantic puts the exception itself in ctx.error, which FastAPI's
+// jsonable_encoder turns into {} (the message is in msg). Pydantic's own
+// value errors (an email's) carry a ctx.reason string instead, kept as is.
+// Shared and only ever encoded.
+var valueErrorCtx = map[string]any{"error": map[string]any{}}
 
 // ---- echoing input safely ----
 
