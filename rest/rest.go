@@ -101,10 +101,16 @@ func New(svc *core.Service, opts Options) http.Handler {
 	mux.HandleFunc("GET "+docsPath, func(w http.ResponseWriter, _ *http.Request) {
 		writeRaw(w, http.StatusOK, "text/html; charset=utf-8", []byte(swaggerUI))
 	})
-	allowed[openAPIPath] = []string{http.MethodGet}
-	allowed[docsPath] = []string{http.MethodGet}
 	for path, methods := range allowed {
 		mux.HandleFunc(path, methodNotAllowed(methods))
+		if slices.Contains(methods, http.MethodGet) {
+			// ServeMux serves HEAD with GET; FastAPI's routes answer
+			// only the methods they declare.
+			mux.HandleFunc(http.MethodHead+" "+path, methodNotAllowed(methods))
+		}
+	}
+	for _, path := range []string{openAPIPath, docsPath} { // HEAD served with GET
+		mux.HandleFunc(path, methodNotAllowed([]string{http.MethodGet, http.MethodHead}))
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if to, ok := slashRedirect(mux, r); ok {
@@ -139,12 +145,8 @@ func slashRedirect(mux *http.ServeMux, r *http.Request) (string, bool) {
 }
 
 // methodNotAllowed answers a known path asked with another method, as
-// Starlette does.
+// Starlette does, with the path's methods in Allow.
 func methodNotAllowed(methods []string) http.HandlerFunc {
-	methods = slices.Clone(methods)
-	if slices.Contains(methods, http.MethodGet) {
-		methods = append(methods, http.MethodHead) // ServeMux serves HEAD with GET
-	}
 	allow := strings.Join(methods, ", ")
 	return func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Allow", allow)
