@@ -172,34 +172,20 @@ func parseForm(data []byte, kind string, params map[string]string, max int64) (u
 	return url.Values(f.Value), nil
 }
 
-// jsonInvalid is FastAPI's answer to a body that is not JSON: the offset is
-// in characters, and the message is the one Python's json module gives for
-// the most common mistakes.
+// jsonInvalid is FastAPI's answer to a body that is not JSON: where Python's
+// json module stops reading it, in characters, and its message. For the few
+// bodies Python would read and Go does not (NaN, Infinity, or nesting too
+// deep to follow), Go's offset with "Expecting value".
 func jsonInvalid(data []byte, err error) error {
-	pos := len(data)
-	reason := "Expecting value"
-	var syn *json.SyntaxError
-	if errors.As(err, &syn) {
-		msg := syn.Error()
-		if !strings.HasPrefix(msg, "unexpected end of JSON input") {
-			pos = int(syn.Offset) - 1
+	pos, reason, ok := pyJSONError(data)
+	if !ok {
+		pos, reason = len(data), "Expecting value"
+		var syn *json.SyntaxError
+		if errors.As(err, &syn) && syn.Offset > 0 {
+			pos = min(int(syn.Offset)-1, len(data))
 		}
-		switch {
-		case strings.Contains(msg, "looking for beginning of object key string"):
-			reason = "Expecting property name enclosed in double quotes"
-		case strings.Contains(msg, "after object key:value pair"), strings.Contains(msg, "after array element"):
-			reason = "Expecting ',' delimiter"
-		case strings.Contains(msg, "after object key"):
-			reason = "Expecting ':' delimiter"
-		case strings.Contains(msg, "after top-level value"):
-			reason = "Extra data"
-		case strings.Contains(msg, "in string escape code"):
-			reason = "Invalid \\escape"
-		case strings.Contains(msg, "in string literal"):
-			reason = "Invalid control character at"
-		}
+		pos = utf8.RuneCount(data[:pos])
 	}
-	pos = utf8.RuneCount(data[:max(0, min(pos, len(data)))])
 	return invalid(fieldError{loc: []any{"body", pos}, typ: "json_invalid", msg: "JSON decode error", input: map[string]any{}, ctx: map[string]any{"error": reason}})
 }
 
