@@ -114,7 +114,11 @@ func New(svc *core.Service, opts Options) http.Handler {
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if to, ok := slashRedirect(mux, r); ok {
-			http.Redirect(w, r, to, http.StatusTemporaryRedirect)
+			// Starlette's RedirectResponse: no body (http.Redirect would
+			// write an HTML one for a GET).
+			w.Header().Set("Location", to)
+			w.Header().Set("Content-Length", "0")
+			w.WriteHeader(http.StatusTemporaryRedirect)
 			return
 		}
 		writeJSON(w, http.StatusNotFound, httpError{Detail: "Not Found"})

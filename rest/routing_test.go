@@ -40,6 +40,9 @@ func TestRouting(t *testing.T) {
 			if w.Code != http.StatusTemporaryRedirect || w.Header().Get("Location") != c.to {
 				t.Errorf("%s %s: %d Location %q, want 307 to %s", c.method, c.from, w.Code, w.Header().Get("Location"), c.to)
 			}
+			if w.Body.Len() != 0 || w.Header().Get("Content-Type") != "" {
+				t.Errorf("%s %s: a body (%q, %q), as Starlette's redirect has none", c.method, c.from, w.Header().Get("Content-Type"), w.Body)
+			}
 		})
 	}
 
