@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -446,8 +447,37 @@ func echoValue(name string, v any) any {
 			out[i] = echoValue("", e)
 		}
 		return out
+	case json.Number:
+		return pyNumber(v)
 	}
 	return v
+}
+
+// pyNumber writes a JSON number as Python echoes what json.loads made of
+// it: an integer as written, any other number as the float's repr (1E5 is
+// 100000.0, 0.00001 is 1e-05). One too large for a float stays as written
+// (Python would make it inf, which FastAPI cannot even encode).
+func pyNumber(n json.Number) json.Number {
+	if !strings.ContainsAny(string(n), ".eE") {
+		return n
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		return n
+	}
+	// float_repr_style "short": the shortest digits that read back, in
+	// exponent form when the decimal point is 4 or more places left of the
+	// first digit or 16 or more places right of it.
+	e := strconv.FormatFloat(f, 'e', -1, 64)
+	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
+	if decpt := exp + 1; decpt <= -4 || decpt > 16 {
+		return json.Number(e)
+	}
+	fixed := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(fixed, ".") {
+		fixed += ".0"
+	}
+	return json.Number(fixed)
 }
 
 func truncate(s string) string {

@@ -111,3 +111,19 @@ func FuzzPyJSONError(f *testing.F) {
 		}
 	})
 }
+
+// TestPyNumber holds the echo of numbers to Python 3.11's repr of what
+// json.loads made of them.
+func TestPyNumber(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"1E5": "100000.0", "1.50": "1.5", "0.00001": "1e-05", "0.0001": "0.0001", "1e16": "1e+16",
+		"1.5e16": "1.5e+16", "1e15": "1000000000000000.0", "-0.0": "-0.0", "-0.5e-3": "-0.0005", "123": "123",
+		"1e400": "1e400", "2.5e-7": "2.5e-07", "12345678901234567.0": "1.2345678901234568e+16", "0.1": "0.1",
+		"1e-4": "0.0001", "100.0": "100.0", "-12345678901234567890": "-12345678901234567890",
+	} {
+		if got := pyNumber(json.Number(in)); string(got) != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}

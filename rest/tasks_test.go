@@ -68,6 +68,20 @@ func TestCreateTask(t *testing.T) {
 	})
 }
 
+// TestEchoedNumbersArePythons checks the bytes: decoded, 1E5 and
+// 100000.0 are the same number.
+func TestEchoedNumbersArePythons(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	bob := e.mustUser(t, "bob")
+	r := e.do(t, req{method: http.MethodPost, path: "/api/v1/tasks/create-task", token: bob.token, body: `{"title":1E5,"description":7}`})
+	for _, want := range []string{`"input":100000.0`, `"input":7`} {
+		if r.status != 422 || !strings.Contains(r.raw, want) {
+			t.Errorf("%d %s: no %s", r.status, r.raw, want)
+		}
+	}
+}
+
 func TestFetchTasks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
