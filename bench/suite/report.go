@@ -23,6 +23,7 @@ type report struct {
 	login                          *loginReport
 	sizes2                         []int
 	scale                          []*scaleRow
+	scaleRounds                    int // rounds each scaling figure is the median of
 	cold                           []coldRow
 	coldFloors                     []coldRow // hello with taskapi's heaviest libraries linked
 	goBench                        []goBench
@@ -128,7 +129,7 @@ func (r *report) markdown() string {
 	}
 
 	if len(r.scale) > 0 {
-		p("\n### How cost grows with one user's tasks\n\nOne client (wrk -c1), embedded store, no cache: p50 latency (and req/s).\n\n| Request |")
+		p("\n### How cost grows with one user's tasks\n\nOne client (wrk -c1), embedded store, no cache: p50 latency (and req/s), the best of %d rounds in which every size is measured in turn.\n\n| Request |", r.scaleRounds)
 		for _, n := range r.sizes2 {
 			p(" %s tasks |", thousands(n))
 		}
