@@ -338,10 +338,11 @@ func (s *suite) scaling(ctx context.Context, env *services) error {
 		s.logf("%d tasks created in %s", n, time.Since(start).Round(time.Millisecond))
 		tokens[n] = token
 	}
-	// The sizes are measured in turn within each round, and each figure is
-	// the best of its rounds: drift over the run (the bbolt file's growth,
-	// the machine's other load) weighs on every size alike, and the other
-	// load, which only ever adds time, is left out as far as it can be.
+	// The sizes are measured in turn within each round (in reverse order
+	// every other round), and each figure is the best of its rounds: drift
+	// over the run (the bbolt file's growth, the machine's other load)
+	// weighs on every size alike, and the other load, which only ever adds
+	// time, is left out as far as it can be.
 	type sample struct {
 		p50 []time.Duration
 		rps []float64
@@ -357,8 +358,12 @@ func (s *suite) scaling(ctx context.Context, env *services) error {
 		}
 	}
 	for round := range s.rounds {
+		order := slices.Clone(sizes)
+		if round%2 == 1 {
+			slices.Reverse(order) // no size always follows the same one
+		}
 		for i, e := range endpoints {
-			for _, n := range sizes {
+			for _, n := range order {
 				r, err := s.wrk(ctx, s.loadOf(inst.url, e, tokens[n], 1, s.dur))
 				if err != nil {
 					return err
