@@ -14,13 +14,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/graph"
-	"github.com/taskapi/taskapi/internal/assets"
 )
 
 // Defaults of Options.
@@ -110,18 +108,6 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		srv.ServeHTTP(w, r)
 	})
-}
-
-// Playground returns the GraphiQL page that queries endpoint (e.g.
-// "/graphql"). The page loads GraphiQL and React from assets.Handler (which
-// must be mounted at assets.Prefix), not from a CDN, so it works offline.
-func Playground(endpoint string) http.Handler {
-	return playground.Handler("taskapi GraphQL", endpoint,
-		playground.WithGraphiqlVersion(assets.GraphiQLJS, assets.GraphiQLCSS,
-			assets.Integrity(assets.GraphiQLJS), assets.Integrity(assets.GraphiQLCSS)),
-		playground.WithGraphiqlReactVersion(assets.ReactJS, assets.ReactDOMJS,
-			assets.Integrity(assets.ReactJS), assets.Integrity(assets.ReactDOMJS)),
-	)
 }
 
 // costs prices the fields whose work grows with a page: a connection costs

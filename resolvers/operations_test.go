@@ -239,7 +239,7 @@ func TestLoginAnswerHasNoStats(t *testing.T) {
 func TestPlayground(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()
-	resolvers.Playground("/graphql").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	resolvers.Playground().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "/graphql") {
 		t.Fatalf("playground: %d %s", rec.Code, rec.Body.String())
 	}

@@ -16,7 +16,7 @@ import (
 func TestPlaygroundLoadsOnlyEmbeddedAssets(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()
-	resolvers.Playground("/graphql").ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	resolvers.Playground().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	if rec.Code != http.StatusOK || rec.Header().Get("Content-Type") != "text/html; charset=UTF-8" {
 		t.Fatalf("status %d, %q", rec.Code, rec.Header().Get("Content-Type"))
 	}

@@ -47,10 +47,11 @@ if [ -n "$(git status --porcelain -- graph/ gqlgen.yml schema.graphqls)" ]; then
   echo "graph/ differs from gqlgen's output: run 'go tool gqlgen generate' and commit"; exit 1
 fi
 
-step "rest/openapi.json is exactly what the route table and payload types generate"
+step "rest/openapi.json and resolvers/playground.html are exactly what generates them"
 # The generator and the drift test build only with -tags openapi (huma stays
 # out of the server binary; see rest/openapi_gen.go).
 go test -tags openapi -count=1 -run '^TestOpenAPIDrift$' ./rest/
+go test -count=1 -run '^TestPlaygroundPageIsGqlgens$' ./resolvers/
 deps=$(go list -deps ./cmd/taskapi)
 if grep -q '/huma/' <<<"$deps"; then
   echo "cmd/taskapi links huma: only files built with -tags openapi may import it"; exit 1
@@ -59,6 +60,13 @@ fi
 # about 10 ms (internal/lambdaserve/ssm.go makes its one call instead).
 if grep -q 'aws-sdk-go-v2/service/ssm$' <<<"$deps"; then
   echo "cmd/taskapi links aws-sdk-go-v2/service/ssm: use internal/lambdaserve's SSM client"; exit 1
+fi
+# html/template's reflection (MethodByName) stops the linker from dropping
+# unused methods: the image's binary grows by half (resolvers/playground.go
+# embeds the playground page gqlgen renders instead). The Dockerfile builds
+# with lambda.norpc, which also leaves out net/rpc's debug page.
+if grep -qE '^(html|text)/template$' <<<"$(go list -deps -tags lambda.norpc ./cmd/taskapi)"; then
+  echo "cmd/taskapi (-tags lambda.norpc) links html/template or text/template: keep templates out of the server (go generate ./resolvers renders the playground page)"; exit 1
 fi
 
 step "go vet"

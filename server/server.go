@@ -64,7 +64,7 @@ func New(svc *core.Service, o Options) http.Handler {
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
 	// The pages and their assets hash megabytes of JavaScript (Subresource
 	// Integrity, ETags): built on their first request, not at every cold start.
-	playground := lazy(func() http.Handler { return resolvers.Playground("/graphql") })
+	playground := resolvers.Playground()
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", gql)
