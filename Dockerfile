@@ -8,7 +8,10 @@
 #
 # (--provenance=false keeps a single-image manifest, which Lambda requires.)
 # internal/infratest builds ./cmd/taskapi with the same flags and runs it under
-# the Lambda Runtime Interface Emulator.
+# the Lambda Runtime Interface Emulator. Tags: lambda.norpc leaves out
+# aws-lambda-go's net/rpc mode (the go1.x runtime's); lambdaenv reads the AWS
+# configuration from the environment the Lambda runtime sets, without the
+# SDK's credential chain (internal/awsconf).
 
 # The builder runs natively and cross-compiles: no emulation for arm64 images.
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
@@ -23,7 +26,7 @@ COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags='-s -w' -tags lambda.norpc -o /out/bootstrap ./cmd/taskapi
+    go build -trimpath -ldflags='-s -w' -tags lambda.norpc,lambdaenv -o /out/bootstrap ./cmd/taskapi
 
 FROM public.ecr.aws/lambda/provided:al2023
 # The runtime starts ${LAMBDA_RUNTIME_DIR}/bootstrap, i.e. /var/runtime/bootstrap;

@@ -61,21 +61,29 @@ fi
 if grep -q 'aws-sdk-go-v2/service/ssm$' <<<"$deps"; then
   echo "cmd/taskapi links aws-sdk-go-v2/service/ssm: use internal/lambdaserve's SSM client"; exit 1
 fi
-# html/template's reflection (MethodByName) stops the linker from dropping
-# unused methods: the image's binary grows by half (resolvers/playground.go
-# embeds the playground page gqlgen renders instead). The Dockerfile builds
-# with lambda.norpc, which also leaves out net/rpc's debug page.
-if grep -qE '^(html|text)/template$' <<<"$(go list -deps -tags lambda.norpc ./cmd/taskapi)"; then
-  echo "cmd/taskapi (-tags lambda.norpc) links html/template or text/template: keep templates out of the server (go generate ./resolvers renders the playground page)"; exit 1
+# The Lambda image, as the Dockerfile builds it (-tags lambda.norpc,lambdaenv):
+# - no html/template: its reflection (MethodByName) stops the linker from
+#   dropping unused methods, and the binary grows by half
+#   (resolvers/playground.go embeds the page gqlgen renders instead);
+# - no SDK config package, nor the STS, SSO, SSO-OIDC and sign-in clients its
+#   credential chain links (internal/awsconf reads the Lambda environment).
+image_deps=$(go list -deps -tags lambda.norpc,lambdaenv ./cmd/taskapi)
+if grep -qE '^(html|text)/template$' <<<"$image_deps"; then
+  echo "the image's cmd/taskapi links html/template or text/template: keep templates out of the server (go generate ./resolvers renders the playground page)"; exit 1
+fi
+if grep -qE '^github.com/aws/aws-sdk-go-v2/(config|service/(sts|sso|ssooidc|signin))$' <<<"$image_deps"; then
+  echo "the image's cmd/taskapi links the SDK's config package or its credential chain's clients: use internal/awsconf"; exit 1
 fi
 
 step "go vet"
 go vet ./...
 go vet -tags openapi ./rest/...
+go vet -tags lambda.norpc,lambdaenv ./...
 
 step "staticcheck"
 go tool staticcheck ./...
 go tool staticcheck -tags openapi ./rest/...
+go tool staticcheck -tags lambda.norpc,lambdaenv ./internal/awsconf/...
 
 step "terraform fmt"
 TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff terraform
@@ -105,6 +113,10 @@ echo "DynamoDB Local at $TASKAPI_TEST_DYNAMODB_ENDPOINT"
 step "go test -race ./..."
 export TASKAPI_TEST_REQUIRE_SERVICES=1
 go test -race -count=1 -timeout 20m "$@" ./...
+
+step "go test -race with the Lambda image's tags (lambda.norpc,lambdaenv)"
+# internal/infratest also runs the image's build under the Lambda emulator.
+go test -race -count=1 -tags lambda.norpc,lambdaenv "$@" ./internal/awsconf/ ./store/dynamo/ ./cmd/taskapi/ ./internal/lambdaserve/
 
 step "fuzz (${FUZZTIME:-10s} per target)"
 scripts/fuzz.sh

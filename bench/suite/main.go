@@ -148,7 +148,7 @@ func (s *suite) run(ctx context.Context) error {
 }
 
 // buildFlags are the Dockerfile's: what runs in Lambda is what is measured.
-var buildFlags = []string{"build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc"}
+var buildFlags = []string{"build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc,lambdaenv"}
 
 func (s *suite) build(ctx context.Context) error {
 	for _, b := range []struct {
@@ -167,7 +167,7 @@ func (s *suite) build(ctx context.Context) error {
 	}
 	for _, f := range helloFloors {
 		bin := filepath.Join(s.work, "hello-"+f.tag)
-		flags := append(append([]string{}, buildFlags[:len(buildFlags)-1]...), "lambda.norpc,"+f.tag, "-o", bin, "./bench/hello")
+		flags := append(append([]string{}, buildFlags[:len(buildFlags)-1]...), "lambda.norpc,lambdaenv,"+f.tag, "-o", bin, "./bench/hello")
 		cmd := exec.CommandContext(ctx, "go", flags...)
 		cmd.Dir = s.root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/awsconf"
 	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
@@ -166,51 +165,22 @@ func resolveSecrets(ctx context.Context, cfg config.Config) (secrets, error) {
 // loadSSM reads SecureString parameters (decrypted) at cold start, with one
 // signed HTTPS call rather than the SDK's SSM client: linking
 // service/ssm would cost its package initialization at every process start.
-// Credentials, region and HTTP client come from the SDK's default config.
+// Credentials, region, endpoint and HTTP client come from internal/awsconf,
+// as for the DynamoDB client.
 func loadSSM(ctx context.Context, cfg config.Config, names map[string]string) (map[string]string, error) {
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.AWSRegion))
+	awsCfg, err := awsconf.Load(ctx, awsconf.Options{Region: cfg.AWSRegion})
 	if err != nil {
 		return nil, err
 	}
 	client := &lambdaserve.SSMClient{
 		Region:      awsCfg.Region,
 		Credentials: awsCfg.Credentials,
-		Endpoint:    ssmEndpoint(ctx, awsCfg),
+		Endpoint:    awsconf.Endpoint(ctx, awsCfg, "SSM"),
 		HTTPClient:  awsCfg.HTTPClient,
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return lambdaserve.LoadSSMParams(ctx, client, names)
-}
-
-// ssmEndpoint is the endpoint URL configured for SSM, as the SDK's SSM
-// client finds it: AWS_ENDPOINT_URL_SSM (or the shared config file's
-// services section), else AWS_ENDPOINT_URL (or endpoint_url), unless
-// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS; "" means the region's public one.
-func ssmEndpoint(ctx context.Context, awsCfg aws.Config) string {
-	base := aws.ToString(awsCfg.BaseEndpoint) // already "" when ignored
-	for _, src := range awsCfg.ConfigSources {
-		if s, ok := src.(interface {
-			GetIgnoreConfiguredEndpoints(context.Context) (bool, bool, error)
-		}); ok {
-			if ignore, found, err := s.GetIgnoreConfiguredEndpoints(ctx); err == nil && found && ignore {
-				return base
-			}
-		}
-	}
-	for _, src := range awsCfg.ConfigSources {
-		if s, ok := src.(interface {
-			GetServiceBaseEndpoint(context.Context, string) (string, bool, error)
-		}); ok {
-			if v, found, err := s.GetServiceBaseEndpoint(ctx, "SSM"); err != nil || found {
-				if err == nil {
-					return v
-				}
-				break
-			}
-		}
-	}
-	return base
 }
 
 // describe turns a domain error into one line for the operator.

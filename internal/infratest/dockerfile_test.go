@@ -14,7 +14,7 @@ var lambdaBuild = struct {
 	args []string
 }{
 	env:  []string{"CGO_ENABLED=0"},
-	args: []string{"build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc"},
+	args: []string{"build", "-trimpath", "-ldflags=-s -w", "-tags", "lambda.norpc,lambdaenv"},
 }
 
 func TestDockerfile_BuildsWhatTheEmulatorTestRuns(t *testing.T) {
@@ -45,7 +45,7 @@ func TestDockerfile_BuildsWhatTheEmulatorTestRuns(t *testing.T) {
 		{"GoBuilder", len(from) > 0 && regexp.MustCompile(`^FROM (--platform=\S+ )?golang:1\.\d+`).MatchString(from[0]), "builder is not an official golang image"},
 		{"LambdaBaseImage", len(from) == 2 && strings.HasPrefix(from[1], "FROM public.ecr.aws/lambda/provided:al2023"), "final stage is not public.ecr.aws/lambda/provided:al2023"},
 		{"StaticBinary", strings.Contains(build, strings.Join(lambdaBuild.env, " ")), "the go build does not set " + strings.Join(lambdaBuild.env, " ")},
-		{"SameFlagsAsTheEmulatorTest", strings.Contains(build, "go build -trimpath -ldflags='-s -w' -tags lambda.norpc"), "the go build flags differ from the emulator test's " + strings.Join(lambdaBuild.args, " ")},
+		{"SameFlagsAsTheEmulatorTest", strings.Contains(build, "go build -trimpath -ldflags='-s -w' -tags lambda.norpc,lambdaenv "), "the go build flags differ from the emulator test's " + strings.Join(lambdaBuild.args, " ")},
 		{"BuildsCmdTaskapi", strings.HasSuffix(build, "./cmd/taskapi"), "the go build does not build ./cmd/taskapi"},
 		{"BootstrapInRuntimeDir", strings.Contains(df, "COPY --from=build /out/bootstrap /var/runtime/bootstrap"), "the binary is not copied to /var/runtime/bootstrap"},
 		{"ArchitectureFromPlatform", strings.Contains(build, "GOARCH=$TARGETARCH"), "GOARCH does not follow the --platform the image is built for"},

@@ -11,10 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/taskapi/taskapi/internal/awsconf"
 )
 
 // Defaults of Options.
@@ -62,23 +63,11 @@ func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
 	httpClient := awshttp.NewBuildableClient().
 		WithTimeout(min(attemptTimeout, timeout)).
 		WithDialerOptions(func(d *net.Dialer) { d.Timeout = min(dialTimeout, timeout) })
-	load := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(httpClient),
-		config.WithRetryer(newRetryer),
-	}
-	if o.Region != "" {
-		load = append(load, config.WithRegion(o.Region))
-	}
+	load := awsconf.Options{Region: o.Region, HTTPClient: httpClient, Retryer: newRetryer}
 	if o.Endpoint != "" {
-		env, err := config.NewEnvConfig()
-		if err != nil {
-			return nil, fmt.Errorf("dynamodb client: read AWS environment: %w", err)
-		}
-		if !env.Credentials.HasKeys() {
-			load = append(load, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-		}
+		load.Fallback = credentials.NewStaticCredentialsProvider("local", "local", "")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	cfg, err := awsconf.Load(ctx, load)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb client: load AWS config: %w", err)
 	}

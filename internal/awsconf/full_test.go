@@ -1,16 +1,16 @@
-package main
+//go:build !lambdaenv
+
+package awsconf
 
 import (
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
-
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 )
 
 // TestSSMEndpoint: the SSM endpoint is configured as for the SDK's own SSM
-// client.
+// client (the shared config file included).
 func TestSSMEndpoint(t *testing.T) {
 	const services = "[default]\nservices = local\n[services local]\nssm =\n  endpoint_url = http://from-file-ssm:4566\n"
 	tests := []struct {
@@ -61,12 +61,12 @@ func TestSSMEndpoint(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			awsCfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion("us-east-1"))
+			awsCfg, err := Load(context.Background(), Options{Region: "us-east-1"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := ssmEndpoint(context.Background(), awsCfg); got != tc.want {
-				t.Errorf("ssmEndpoint = %q, want %q", got, tc.want)
+			if got := Endpoint(context.Background(), awsCfg, "SSM"); got != tc.want {
+				t.Errorf("Endpoint(SSM) = %q, want %q", got, tc.want)
 			}
 		})
 	}
