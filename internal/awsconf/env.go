@@ -16,8 +16,10 @@ import (
 // the region from AWS_REGION (or AWS_DEFAULT_REGION), the execution role's
 // credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
 // AWS_SESSION_TOKEN (which the runtime sets for the life of the execution
-// environment), with o applied. Profiles, SSO, web identity and the
-// container and instance metadata endpoints are not read.
+// environment), with o applied. Profiles and the shared files, SSO, web
+// identity, the container and instance metadata endpoints, AWS_CA_BUNDLE and
+// AWS_ENDPOINT_URL_DYNAMODB (DYNAMODB_ENDPOINT is taskapi's setting) are not
+// read.
 func Load(_ context.Context, o Options) (aws.Config, error) {
 	cfg := aws.Config{
 		Region:     firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"),
