@@ -62,8 +62,9 @@ func New(svc *core.Service, o Options) http.Handler {
 		MaxBodyBytes:  o.MaxBodyBytes,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
-	// The pages and their assets hash megabytes of JavaScript (Subresource
-	// Integrity, ETags): built on their first request, not at every cold start.
+	// The playground page is rendered at build time (resolvers/playground.go);
+	// the assets' handler hashes megabytes of JavaScript (ETags), so it is
+	// built on its first request, not at every cold start.
 	playground := resolvers.Playground()
 
 	mux := http.NewServeMux()
