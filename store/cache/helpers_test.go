@@ -1,7 +1,6 @@
 package cache_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -121,21 +120,10 @@ func (c *counting) TaskStats(ctx context.Context, userID string) (core.TaskStats
 func (c *counting) reads() int64 { return c.getUser.Load() + c.listTasks.Load() + c.taskStats.Load() }
 
 // logBuffer collects slog output, for counting lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
+type logBuffer struct{ testenv.SyncBuffer }
 
 func (l *logBuffer) lines() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.FieldsFunc(l.b.String(), func(r rune) bool { return r == '\n' })
+	return strings.FieldsFunc(l.String(), func(r rune) bool { return r == '\n' })
 }
 
 // count returns how many lines contain every one of subs.
