@@ -69,11 +69,11 @@ func newEnv(tb testing.TB, kind storeKind, tasks int) *env {
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range tasks {
 		t := core.Task{
-			ID: fmt.Sprintf("0190a000-0000-7000-8000-%012d", i), UserID: u.ID, Title: fmt.Sprintf("Task number %d", i),
+			ID: fmt.Sprintf("0190a000-0000-7000-8000-%012d", i), UserID: u.ID, Title: core.Title(fmt.Sprintf("Task number %d", i)),
 			Description: "Something to do, described in a sentence or two so the payload looks real.",
 			Status:      core.TaskStatuses[i%3], CreatedAt: created, UpdatedAt: created,
 		}
-		if err := st.CreateTask(ctx, t); err != nil {
+		if err := st.CreateTask(ctx, t, 0); err != nil {
 			tb.Fatal(err)
 		}
 	}

@@ -62,6 +62,9 @@ type Config struct {
 
 	Lambda            bool // AWS_LAMBDA_RUNTIME_API is set
 	LambdaEventFormat string
+
+	MaxTasksPerUser int // MAX_TASKS_PER_USER: the per-user task quota (0: none)
+	UserIDBlock     int // USER_ID_BLOCK: user numbers reserved per store round trip
 }
 
 // Development reports whether taskapi runs in development mode.
@@ -130,6 +133,12 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("JWT_TTL: %v", err)
 	} else if c.JWTTTL < time.Minute || c.JWTTTL > 30*24*time.Hour {
 		bad("JWT_TTL: %s is outside 1m..720h", c.JWTTTL)
+	}
+	if c.MaxTasksPerUser, err = strconv.Atoi(env("MAX_TASKS_PER_USER", "10000")); err != nil || c.MaxTasksPerUser < 0 {
+		bad("MAX_TASKS_PER_USER: %q is not a number of tasks (0 for no limit)", env("MAX_TASKS_PER_USER", ""))
+	}
+	if c.UserIDBlock, err = strconv.Atoi(env("USER_ID_BLOCK", "1")); err != nil || c.UserIDBlock < 1 || c.UserIDBlock > 10_000 {
+		bad("USER_ID_BLOCK: %q is not a block size in 1..10000", env("USER_ID_BLOCK", ""))
 	}
 	switch c.Store {
 	case StoreEmbedded:

@@ -57,7 +57,7 @@ func (c cursors) encode(scope, pos string) string {
 	return string(base64.RawURLEncoding.AppendEncode(out[:0], b))
 }
 
-var errBadCursor = Invalid(FieldError{Field: "after", Type: "value_error", Msg: "Value error, invalid cursor"})
+var errBadCursor = Invalid(FieldError{Field: "after", Kind: KindFormat, Format: "cursor", Reason: "it was not made for this list"})
 
 // decode returns the position in cursor, or a CodeInvalid error if it was not
 // made by encode for scope.

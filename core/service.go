@@ -28,15 +28,20 @@ type LoginLimiter interface {
 	Allow(ctx context.Context, keys ...string) (time.Duration, error)
 }
 
+// DefaultMaxTasksPerUser is the default of Config.MaxTasksPerUser.
+const DefaultMaxTasksPerUser = 10_000
+
 // Service runs every use case of taskapi. It is safe for concurrent use.
 type Service struct {
-	store   Store
-	hasher  *Hasher
-	tokens  *Tokens
-	cursors cursors
-	limiter LoginLimiter
-	now     func() time.Time
-	log     *slog.Logger
+	store    Store
+	hasher   *Hasher
+	tokens   *Tokens
+	cursors  cursors
+	limiter  LoginLimiter
+	userNums *userNumbers
+	maxTasks int
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // Config holds a Service's dependencies. Store, Hasher and Tokens are
@@ -49,6 +54,12 @@ type Config struct {
 	Limiter      LoginLimiter     // optional
 	Now          func() time.Time // optional, for tests
 	Logger       *slog.Logger     // optional
+	// MaxTasksPerUser bounds how many tasks one user may keep (0:
+	// DefaultMaxTasksPerUser; negative: no limit).
+	MaxTasksPerUser int
+	// UserIDBlock is how many user numbers one store round trip reserves
+	// (0 or 1: one per registration, no gaps).
+	UserIDBlock int
 }
 
 // NewService returns a Service.
@@ -59,14 +70,19 @@ func NewService(c Config) *Service {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.MaxTasksPerUser == 0 {
+		c.MaxTasksPerUser = DefaultMaxTasksPerUser
+	}
 	return &Service{
-		store:   c.Store,
-		hasher:  c.Hasher,
-		tokens:  c.Tokens,
-		cursors: newCursors(c.CursorSecret),
-		limiter: c.Limiter,
-		now:     func() time.Time { return c.Now().UTC().Truncate(time.Millisecond) },
-		log:     c.Logger,
+		store:    c.Store,
+		hasher:   c.Hasher,
+		tokens:   c.Tokens,
+		cursors:  newCursors(c.CursorSecret),
+		limiter:  c.Limiter,
+		userNums: &userNumbers{block: max(c.UserIDBlock, 1)},
+		maxTasks: c.MaxTasksPerUser,
+		now:      func() time.Time { return c.Now().UTC().Truncate(time.Millisecond) },
+		log:      c.Logger,
 	}
 }
 
@@ -100,8 +116,8 @@ func state(ctx context.Context) *authState {
 	return s
 }
 
-// ErrNotAuthenticated is the answer when no credentials were sent.
-var ErrNotAuthenticated = &Error{Code: CodeUnauthenticated, Message: "Not authenticated"}
+// errNoCredentials is the answer when no credentials were sent.
+var errNoCredentials = &Error{Code: CodeUnauthenticated, Message: "Not authenticated"}
 
 // Actor returns the user whose token the request carries. It fails with
 // CodeUnauthenticated when there is no token, the token is bad or expired,
@@ -110,7 +126,7 @@ var ErrNotAuthenticated = &Error{Code: CodeUnauthenticated, Message: "Not authen
 func (s *Service) Actor(ctx context.Context) (User, error) {
 	st := state(ctx)
 	if st.token == "" {
-		return User{}, ErrNotAuthenticated
+		return User{}, errNoCredentials
 	}
 	st.once.Do(func() { st.user, st.version, st.err = s.authenticate(ctx, st.token) })
 	return st.user, st.err
@@ -137,6 +153,9 @@ func (s *Service) authenticate(ctx context.Context, token string) (User, string,
 	id, err := s.tokens.Parse(token)
 	if err != nil {
 		return User{}, "", err
+	}
+	if _, ok := ParseUserID(id); !ok {
+		return User{}, "", errBadToken
 	}
 	var (
 		u       User
@@ -175,47 +194,64 @@ var errNotAdmin = &Error{Code: CodeForbidden, Message: "Admin privileges require
 
 // ---- accounts ----
 
+var (
+	errEmailTaken   = &Error{Code: CodeConflict, Message: "Email already registered"}
+	errAdminOnly    = &Error{Code: CodeForbidden, Message: "Only an admin can create an admin"}
+	errBadLogin     = &Error{Code: CodeUnauthenticated, Message: "Incorrect email or password"}
+	errInactiveUser = &Error{Code: CodeForbidden, Message: "Inactive user"}
+)
+
 // Register creates a user. Anyone may register as a user; only a request
 // carrying an admin's token may create an admin.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (User, error) {
-	in, err := ValidateRegister(in)
+	r, err := ParseRegister(in)
 	if err != nil {
 		return User{}, err
 	}
-	role, status := RoleUser, Active
-	if in.Role != nil {
-		role = *in.Role
-	}
-	if in.ActivationStatus != nil {
-		status = *in.ActivationStatus
-	}
-	if role == RoleAdmin {
+	if r.Role == RoleAdmin {
 		if _, err := s.Admin(ctx); err != nil {
-			return User{}, &Error{Code: CodeForbidden, Message: "Only an admin can create an admin", Err: err}
+			return User{}, &Error{Code: CodeForbidden, Message: errAdminOnly.Message, Err: err}
 		}
 	}
-	hash, err := s.hasher.Hash(ctx, in.Password)
+	hash, err := s.hasher.Hash(ctx, r.Password.Reveal())
 	if err != nil {
 		return User{}, err
 	}
-	return s.store.CreateUser(ctx, User{
-		Username:         in.Username,
-		Email:            in.Email,
+	return s.createUser(ctx, User{
+		Username:         r.Username,
+		Email:            r.Email,
 		PasswordHash:     hash,
-		Role:             role,
-		ActivationStatus: status,
+		Role:             r.Role,
+		ActivationStatus: r.ActivationStatus,
 		CreatedAt:        s.now(),
 	})
 }
 
-var errBadLogin = &Error{Code: CodeUnauthenticated, Message: "Incorrect email or password"}
+// createUser gives u the next id and stores it.
+func (s *Service) createUser(ctx context.Context, u User) (User, error) {
+	n, err := s.userNums.take(ctx, s.store)
+	if err != nil {
+		return User{}, err
+	}
+	u.ID = UserID(n)
+	u, err = s.store.CreateUser(ctx, u)
+	if errors.Is(err, ErrConflict) {
+		return User{}, errEmailTaken
+	}
+	return u, err
+}
 
 // Login checks an email and password and issues a token. An unknown email
-// and a wrong password get the same answer after the same work.
+// and a wrong password get the same answer after the same work, for an
+// inactive account too. Only the right password of an inactive account
+// answers "Inactive user" (legacy clients show it): that tells whoever
+// already knows the password that the account is deactivated, and nothing
+// to anyone else; guessing is bounded by the login rate limits as for any
+// account (docs/graphql.md, docs/rest.md).
 func (s *Service) Login(ctx context.Context, email, password string) (AuthPayload, error) {
-	email = NormalizeEmail(email)
+	key := KeyOf(email)
 	if s.limiter != nil {
-		keys := []string{"email:" + email}
+		keys := []string{"email:" + string(key)}
 		if ip := state(ctx).clientIP; ip != "" {
 			keys = append(keys, "ip:"+ip)
 		}
@@ -230,19 +266,18 @@ func (s *Service) Login(ctx context.Context, email, password string) (AuthPayloa
 		// No stored password can be this long: refuse without hashing it.
 		return AuthPayload{}, errBadLogin
 	}
-	u, err := s.store.GetUserByEmail(ctx, email)
+	u, err := s.store.GetUserByEmail(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return AuthPayload{}, err
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash) // "" hash: dummy work
-	if err != nil {
+	switch {
+	case err != nil:
 		return AuthPayload{}, err
-	}
-	if !ok {
+	case !ok:
 		return AuthPayload{}, errBadLogin
-	}
-	if !u.IsActive() {
-		return AuthPayload{}, &Error{Code: CodeForbidden, Message: "Inactive user"}
+	case !u.IsActive():
+		return AuthPayload{}, errInactiveUser
 	}
 	tok, err := s.tokens.Issue(u.ID)
 	if err != nil {
@@ -269,13 +304,16 @@ func (s *Service) Stats(ctx context.Context, userID string) (TaskStats, error) {
 
 // ---- tasks ----
 
-// CreateTask adds a pending task for the caller.
+var errTaskNotFound = &Error{Code: CodeNotFound, Message: "Task not found"}
+
+// CreateTask adds a pending task for the caller, within their task quota.
 func (s *Service) CreateTask(ctx context.Context, in CreateTaskInput) (Task, error) {
 	u, err := s.Actor(ctx)
 	if err != nil {
 		return Task{}, err
 	}
-	if in, err = ValidateCreateTask(in); err != nil {
+	nt, err := ParseCreateTask(in)
+	if err != nil {
 		return Task{}, err
 	}
 	id, err := uuid.NewV7()
@@ -283,22 +321,22 @@ func (s *Service) CreateTask(ctx context.Context, in CreateTaskInput) (Task, err
 		return Task{}, err
 	}
 	now := s.now()
-	t := Task{ID: id.String(), UserID: u.ID, Title: in.Title, Description: in.Description, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateTask(ctx, t); err != nil {
+	t := Task{ID: id.String(), UserID: u.ID, Title: nt.Title, Description: nt.Description, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateTask(ctx, t, max(s.maxTasks, 0)); err != nil {
+		if errors.Is(err, ErrPrecondition) {
+			return Task{}, Errorf(CodeInvalid, "Task limit reached: a user may keep at most %d tasks", s.maxTasks)
+		}
 		return Task{}, err
 	}
 	return t, nil
 }
 
-var errTaskNotFound = &Error{Code: CodeNotFound, Message: "Task not found"}
-
 // taskID checks the shape of a task id, so garbage never reaches a store.
 func taskID(id string) (string, error) {
-	u, err := uuid.Parse(strings.TrimSpace(id))
-	if err != nil {
-		return "", errTaskNotFound
+	if id, ok := ParseTaskID(id); ok {
+		return id, nil
 	}
-	return u.String(), nil
+	return "", errTaskNotFound
 }
 
 // GetTask returns the caller's task id; someone else's is ErrNotFound.
@@ -320,13 +358,15 @@ func (s *Service) UpdateTask(ctx context.Context, id string, in UpdateTaskInput)
 	if err != nil {
 		return Task{}, err
 	}
-	if in, err = ValidateUpdateTask(in); err != nil {
+	p, err := ParseUpdateTask(in)
+	if err != nil {
 		return Task{}, err
 	}
 	if id, err = taskID(id); err != nil {
 		return Task{}, err
 	}
-	t, err := s.store.UpdateTask(ctx, u.ID, id, TaskPatch{Title: in.Title, Description: in.Description, Status: in.Status, UpdatedAt: s.now()})
+	p.UpdatedAt = s.now()
+	t, err := s.store.UpdateTask(ctx, u.ID, id, p)
 	return t, notFound(err, errTaskNotFound)
 }
 
@@ -348,7 +388,7 @@ func pageSize(first *int) (int, error) {
 	case first == nil:
 		return DefaultPageSize, nil
 	case *first < 0:
-		return 0, Invalid(FieldError{Field: "first", Type: "greater_than_equal", Msg: "Input should be greater than or equal to 0", Input: *first, Ctx: map[string]any{"ge": 0}})
+		return 0, Invalid(FieldError{Field: "first", Kind: KindRange, Min: 0, Input: *first})
 	case *first > MaxPageSize:
 		return MaxPageSize, nil
 	}
@@ -367,7 +407,7 @@ func (s *Service) ListTasks(ctx context.Context, status *TaskStatus, first *int,
 		return TaskConnection{}, err
 	}
 	if status != nil && !status.Valid() {
-		return TaskConnection{}, Invalid(FieldError{Field: "status", Type: "enum", Msg: "Input should be " + statusesAllowed, Input: string(*status)})
+		return TaskConnection{}, Invalid(*enumError("status", *status, TaskStatuses[:]))
 	}
 	scope := "tasks\x00" + u.ID + "\x00"
 	if status != nil {
@@ -424,7 +464,11 @@ func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
 	if _, err := s.Admin(ctx); err != nil {
 		return User{}, err
 	}
-	u, err := s.store.GetUser(ctx, strings.TrimSpace(id))
+	id = strings.TrimSpace(id)
+	if _, ok := ParseUserID(id); !ok {
+		return User{}, errUserNotFound
+	}
+	u, err := s.store.GetUser(ctx, id)
 	return u, notFound(err, errUserNotFound)
 }
 
@@ -470,58 +514,92 @@ func (s *Service) AllUsers(ctx context.Context) ([]User, error) {
 	}, func(u User) string { return u.ID })
 }
 
-// UpdateUser is an admin's change to user id. An admin cannot change their
-// own role or activation status, so the last admin cannot lock everyone out
-// by mistake.
+var (
+	errAdminSelf      = &Error{Code: CodeForbidden, Message: "Admins cannot change their own role or activation status"}
+	errAdminOverAdmin = &Error{Code: CodeForbidden, Message: "Admins cannot change another admin's email or password"}
+	errLastAdmin      = &Error{Code: CodeConflict, Message: "At least one active admin must remain"}
+)
+
+// UpdateUser is an admin's change to user id. What an admin may do:
+//   - to any user: change their username, role and activation status;
+//   - to a user who is not an admin: also reset their password and email;
+//   - never to themself: change their own role or activation status;
+//   - never leave the system without an active admin (checked atomically
+//     with the write, so two admins demoting each other cannot both win).
+//
+// Another admin's credentials are theirs, or the operator's (taskapi
+// create-admin): an admin who could reset them could take the account over.
 func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput) (User, error) {
 	admin, err := s.Admin(ctx)
 	if err != nil {
 		return User{}, err
 	}
-	if in, err = ValidateUpdateUser(in); err != nil {
+	c, err := ParseUpdateUser(in)
+	if err != nil {
 		return User{}, err
 	}
 	id = strings.TrimSpace(id)
-	if id == admin.ID && ((in.Role != nil && *in.Role != admin.Role) || (in.ActivationStatus != nil && *in.ActivationStatus != admin.ActivationStatus)) {
-		return User{}, &Error{Code: CodeForbidden, Message: "Admins cannot change their own role or activation status"}
+	if _, ok := ParseUserID(id); !ok {
+		return User{}, errUserNotFound
 	}
-	p := UserPatch{Username: in.Username, Email: in.Email, Role: in.Role, ActivationStatus: in.ActivationStatus}
-	if in.Password != nil {
-		h, err := s.hasher.Hash(ctx, *in.Password)
+	if id == admin.ID && ((c.Role != nil && *c.Role != admin.Role) || (c.ActivationStatus != nil && *c.ActivationStatus != admin.ActivationStatus)) {
+		return User{}, errAdminSelf
+	}
+	if (c.Email != nil || c.Password != nil) && id != admin.ID {
+		target, err := s.store.GetUser(ctx, id)
+		if err != nil {
+			return User{}, notFound(err, errUserNotFound)
+		}
+		if target.IsAdmin() {
+			return User{}, errAdminOverAdmin
+		}
+	}
+	p := UserPatch{
+		Username: c.Username, Email: c.Email, Role: c.Role, ActivationStatus: c.ActivationStatus,
+		KeepActiveAdmin: (c.Role != nil && *c.Role != RoleAdmin) || (c.ActivationStatus != nil && *c.ActivationStatus != ActivationActive),
+	}
+	if c.Password != nil {
+		h, err := s.hasher.Hash(ctx, c.Password.Reveal())
 		if err != nil {
 			return User{}, err
 		}
 		p.PasswordHash = &h
 	}
 	u, err := s.store.UpdateUser(ctx, id, p)
+	switch {
+	case errors.Is(err, ErrConflict):
+		return User{}, errEmailTaken
+	case errors.Is(err, ErrPrecondition):
+		return User{}, errLastAdmin
+	}
 	return u, notFound(err, errUserNotFound)
 }
 
 // CreateAdmin creates an admin, or promotes (and reactivates) the user with
 // that email, setting the given password. It is for the operator's
-// command line, not for any API.
-func (s *Service) CreateAdmin(ctx context.Context, email, password, username string) (User, bool, error) {
+// command line, not for any API. created reports which.
+func (s *Service) CreateAdmin(ctx context.Context, email, password, username string) (u User, created bool, err error) {
 	if username == "" {
 		username, _, _ = strings.Cut(strings.TrimSpace(email), "@")
 	}
-	in, err := ValidateRegister(RegisterInput{Username: username, Email: email, Password: password})
+	r, err := ParseRegister(RegisterInput{Username: username, Email: email, Password: password})
 	if err != nil {
 		return User{}, false, err
 	}
-	hash, err := s.hasher.Hash(ctx, in.Password)
+	hash, err := s.hasher.Hash(ctx, r.Password.Reveal())
 	if err != nil {
 		return User{}, false, err
 	}
-	role, active := RoleAdmin, Active
-	existing, err := s.store.GetUserByEmail(ctx, in.Email)
+	role, active := RoleAdmin, ActivationActive
+	existing, err := s.store.GetUserByEmail(ctx, r.Email.Key())
 	switch {
 	case err == nil:
 		u, err := s.store.UpdateUser(ctx, existing.ID, UserPatch{PasswordHash: &hash, Role: &role, ActivationStatus: &active})
-		return u, false, err
+		return u, false, notFound(err, errUserNotFound)
 	case !errors.Is(err, ErrNotFound):
 		return User{}, false, err
 	}
-	u, err := s.store.CreateUser(ctx, User{Username: in.Username, Email: in.Email, PasswordHash: hash, Role: role, ActivationStatus: active, CreatedAt: s.now()})
+	u, err = s.createUser(ctx, User{Username: r.Username, Email: r.Email, PasswordHash: hash, Role: role, ActivationStatus: active, CreatedAt: s.now()})
 	return u, true, err
 }
 

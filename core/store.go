@@ -7,35 +7,46 @@ import (
 
 // Store is the persistence contract every store implements (the embedded
 // one, DynamoDB, and the Redis cache that decorates either). It is defined
-// here, by its consumer; store/storetest is its executable specification.
+// here, by its consumer; store/storetest is its executable specification,
+// and store/README.md says how to add one.
 //
-// Every method returns domain errors for expected outcomes: ErrNotFound for
-// an absent user or task (never a zero value and a nil error), ErrConflict
-// for a taken email. Every write is atomic: a task write and its owner's
-// TaskStats change together or not at all.
+// A store keeps data and its invariants (uniqueness, counters, atomicity);
+// it decides nothing a client sees. Values arrive parsed (see values.go),
+// ids arrive well formed (core formats and parses them), and errors leave
+// as the bare sentinels ErrNotFound, ErrConflict, ErrPrecondition or
+// ErrUnavailable (wrapped with %w if the store adds context for logs),
+// never with words of the store's own: core writes every client message.
+// Every write is atomic: a task write and its owner's TaskStats change
+// together or not at all.
 type Store interface {
-	// CreateUser stores u with a new ID, "VAH" and the next number of a
-	// sequence (unique under concurrency), and returns it. u.Email is
-	// already normalized (lowercase); ErrConflict if another user has it.
+	// ReserveUserNumbers hands out n consecutive numbers of the user id
+	// sequence, none of them handed out before (also under concurrency),
+	// and returns the first. Core makes ids of them (UserID).
+	ReserveUserNumbers(ctx context.Context, n int) (uint64, error)
+	// CreateUser stores u, whose ID the caller chose, and returns it:
+	// ErrConflict if another user has an email of the same Key.
 	CreateUser(ctx context.Context, u User) (User, error)
 	// GetUser returns the user with id, or ErrNotFound.
 	GetUser(ctx context.Context, id string) (User, error)
-	// GetUserByEmail returns the user with the normalized email, or ErrNotFound.
-	GetUserByEmail(ctx context.Context, email string) (User, error)
+	// GetUserByEmail returns the user whose email has key, or ErrNotFound.
+	GetUserByEmail(ctx context.Context, key EmailKey) (User, error)
 	// UpdateUser applies the set fields of p to user id and returns the
-	// result: ErrNotFound, or ErrConflict when the new email is taken.
+	// result: ErrNotFound; ErrConflict when the new email's key is taken;
+	// ErrPrecondition when p.KeepActiveAdmin and the change would leave no
+	// active admin (decided atomically with the write).
 	UpdateUser(ctx context.Context, id string, p UserPatch) (User, error)
 	// ListUsers returns up to limit users after the one with ID after (""
 	// for the start), in a stable order, and whether more follow.
 	ListUsers(ctx context.Context, after string, limit int) ([]User, bool, error)
 
 	// CreateTask stores t (ID, UserID and every field set by the caller)
-	// and counts it in its owner's stats.
-	CreateTask(ctx context.Context, t Task) error
+	// and counts it in its owner's stats: ErrPrecondition, and nothing
+	// written, when limit > 0 and the owner already has limit tasks.
+	CreateTask(ctx context.Context, t Task, limit int) error
 	// GetTask returns userID's task taskID, or ErrNotFound (also when the
 	// task belongs to someone else).
 	GetTask(ctx context.Context, userID, taskID string) (Task, error)
-	// UpdateTask applies the set fields of p, moving the task between stat
+	// UpdateTask applies p (with p.Apply), moving the task between stat
 	// counters when its status changes, and returns the result.
 	UpdateTask(ctx context.Context, userID, taskID string, p TaskPatch) (Task, error)
 	// DeleteTask removes the task and uncounts it, or returns ErrNotFound.
@@ -67,20 +78,61 @@ type VersionedStore interface {
 
 // UserPatch is a change to a user; nil fields stay as they are.
 type UserPatch struct {
-	Username         *string
-	Email            *string // normalized
+	Username         *Username
+	Email            *Email
 	PasswordHash     *string
 	Role             *Role
 	ActivationStatus *ActivationStatus
+	// KeepActiveAdmin makes the write conditional on at least one active
+	// admin remaining after it (see Store.UpdateUser).
+	KeepActiveAdmin bool
+}
+
+// Apply returns u with the set fields of p.
+func (p UserPatch) Apply(u User) User {
+	if p.Username != nil {
+		u.Username = *p.Username
+	}
+	if p.Email != nil {
+		u.Email = *p.Email
+	}
+	if p.PasswordHash != nil {
+		u.PasswordHash = *p.PasswordHash
+	}
+	if p.Role != nil {
+		u.Role = *p.Role
+	}
+	if p.ActivationStatus != nil {
+		u.ActivationStatus = *p.ActivationStatus
+	}
+	return u
 }
 
 // TaskPatch is a change to a task; nil fields stay as they are, UpdatedAt
 // is always set.
 type TaskPatch struct {
-	Title       *string
-	Description *string
+	Title       *Title
+	Description *Description
 	Status      *TaskStatus
 	UpdatedAt   time.Time
+}
+
+// Apply returns t with the set fields of p: the one definition of what a
+// patch does, which the stores follow.
+func (p TaskPatch) Apply(t Task) Task {
+	if p.Title != nil {
+		t.Title = *p.Title
+	}
+	if p.Description != nil {
+		t.Description = *p.Description
+	}
+	if p.Status != nil {
+		t.Status = *p.Status
+	}
+	if !p.UpdatedAt.IsZero() {
+		t.UpdatedAt = p.UpdatedAt
+	}
+	return t
 }
 
 // TaskQuery selects a page of one user's tasks.

@@ -43,8 +43,7 @@ var TaskStatuses = [...]TaskStatus{StatusPending, StatusOngoing, StatusComplete}
 
 // ParseTaskStatus accepts the legacy lowercase spelling and the GraphQL uppercase one.
 func ParseTaskStatus(s string) (TaskStatus, error) {
-	switch st := TaskStatus(strings.ToLower(s)); st {
-	case StatusPending, StatusOngoing, StatusComplete:
+	if st := TaskStatus(strings.ToLower(s)); st.Valid() {
 		return st, nil
 	}
 	return "", fmt.Errorf("unknown task status %q", s)
@@ -54,25 +53,49 @@ func ParseTaskStatus(s string) (TaskStatus, error) {
 type ActivationStatus string
 
 const (
-	Active   ActivationStatus = "active"
-	Inactive ActivationStatus = "inactive"
+	ActivationActive   ActivationStatus = "active"
+	ActivationInactive ActivationStatus = "inactive"
+)
+
+// Roles and ActivationStatuses list the closed sets, in their usual order.
+var (
+	Roles              = [...]Role{RoleUser, RoleAdmin}
+	ActivationStatuses = [...]ActivationStatus{ActivationActive, ActivationInactive}
 )
 
 // ParseActivationStatus accepts the legacy lowercase spelling and the GraphQL uppercase one.
 func ParseActivationStatus(s string) (ActivationStatus, error) {
 	switch a := ActivationStatus(strings.ToLower(s)); a {
-	case Active, Inactive:
+	case ActivationActive, ActivationInactive:
 		return a, nil
 	}
 	return "", fmt.Errorf("unknown activation status %q", s)
 }
 
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleUser || r == RoleAdmin }
+
+// Valid reports whether s is a known task status.
+func (s TaskStatus) Valid() bool { return s.index() >= 0 }
+
+func (s TaskStatus) index() int {
+	for i, st := range TaskStatuses {
+		if st == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// Valid reports whether a is a known activation status.
+func (a ActivationStatus) Valid() bool { return a == ActivationActive || a == ActivationInactive }
+
 // User is a person who keeps tasks. PasswordHash is an argon2id PHC string; it
 // never leaves the service through any API.
 type User struct {
 	ID               string
-	Username         string
-	Email            string // always lowercase
+	Username         Username
+	Email            Email
 	PasswordHash     string
 	Role             Role
 	ActivationStatus ActivationStatus
@@ -83,56 +106,63 @@ type User struct {
 func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
 
 // IsActive reports whether u may log in and use tokens.
-func (u User) IsActive() bool { return u.ActivationStatus == Active }
+func (u User) IsActive() bool { return u.ActivationStatus == ActivationActive }
 
 // Task is one item of a user's work. ID is a UUIDv7, so ordering by ID is
 // ordering by creation time.
 type Task struct {
 	ID          string
 	UserID      string
-	Title       string
-	Description string
+	Title       Title
+	Description Description
 	Status      TaskStatus
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
 
-// TaskStats counts a user's tasks per status. Stores keep it exact after
-// every write.
-type TaskStats struct {
-	Pending  int
-	Ongoing  int
-	Complete int
-}
-
-// Total is the number of tasks in every status.
-func (s TaskStats) Total() int { return s.Pending + s.Ongoing + s.Complete }
+// TaskStats counts a user's tasks per status (one count per TaskStatuses
+// entry). Stores keep it exact after every write.
+type TaskStats struct{ counts [len(TaskStatuses)]int }
 
 // Count returns the number of tasks in status st.
 func (s TaskStats) Count(st TaskStatus) int {
-	switch st {
-	case StatusPending:
-		return s.Pending
-	case StatusOngoing:
-		return s.Ongoing
-	case StatusComplete:
-		return s.Complete
+	if i := st.index(); i >= 0 {
+		return s.counts[i]
 	}
 	return 0
 }
 
 // Add returns s with n added to the count of st (n may be negative).
 func (s TaskStats) Add(st TaskStatus, n int) TaskStats {
-	switch st {
-	case StatusPending:
-		s.Pending += n
-	case StatusOngoing:
-		s.Ongoing += n
-	case StatusComplete:
-		s.Complete += n
+	if i := st.index(); i >= 0 {
+		s.counts[i] += n
 	}
 	return s
 }
+
+// Total is the number of tasks in every status.
+func (s TaskStats) Total() int {
+	t := 0
+	for _, n := range s.counts {
+		t += n
+	}
+	return t
+}
+
+// Valid reports whether no count is negative.
+func (s TaskStats) Valid() bool {
+	for _, n := range s.counts {
+		if n < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// The GraphQL schema's TaskStats fields.
+func (s TaskStats) Pending() int  { return s.Count(StatusPending) }
+func (s TaskStats) Ongoing() int  { return s.Count(StatusOngoing) }
+func (s TaskStats) Complete() int { return s.Count(StatusComplete) }
 
 // RegisterInput is what a new user sends.
 type RegisterInput struct {
@@ -140,7 +170,7 @@ type RegisterInput struct {
 	Email            string
 	Password         string
 	Role             *Role             // nil: RoleUser
-	ActivationStatus *ActivationStatus // nil: Active
+	ActivationStatus *ActivationStatus // nil: ActivationActive
 }
 
 // CreateTaskInput is a new task; it starts pending.

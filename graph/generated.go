@@ -635,7 +635,7 @@ type User {
   id: ID!
   "1–50 characters."
   username: String!
-  "Unique (case-insensitive), stored lowercase."
+  "Unique, ignoring case and width (ＡＮＮ@example.com is ann@example.com); kept as written, with the domain lowercased."
   email: String!
   role: Role!
   activationStatus: ActivationStatus!
@@ -667,7 +667,7 @@ type TaskStats {
 type Task {
   "A UUID; ordering by id is ordering by creation time."
   id: ID!
-  "1–200 characters, trimmed."
+  "1–200 characters with at least one visible; kept as sent (NFC-normalized)."
   title: String!
   "Up to 5000 characters; may be empty."
   description: String!
@@ -779,11 +779,11 @@ type Mutation {
 
 "A new user."
 input RegisterInput {
-  "1–50 characters, trimmed."
+  "1–50 characters with at least one visible; kept as sent (NFC-normalized)."
   username: String!
   "A plain address (name@example.com), at most 254 characters."
   email: String!
-  "6–15 characters with at least one special character (not a letter, digit or space)."
+  "6–128 characters; up to 15 characters it needs a special character (not a letter, digit or space); not one of the 10,000 most common passwords."
   password: String!
   "Default USER. ADMIN needs an admin's token."
   role: Role
@@ -793,7 +793,7 @@ input RegisterInput {
 
 "A new task; it starts PENDING."
 input CreateTaskInput {
-  "1–200 characters, trimmed."
+  "1–200 characters with at least one visible; kept as sent (NFC-normalized)."
   title: String!
   "Up to 5000 characters."
   description: String = ""
@@ -802,7 +802,7 @@ input CreateTaskInput {
 "A change to a task: only the fields given change; give at least one."
 input UpdateTaskInput {
   status: TaskStatus
-  "1–200 characters, trimmed."
+  "1–200 characters with at least one visible; kept as sent (NFC-normalized)."
   title: String
   "Up to 5000 characters."
   description: String
@@ -810,11 +810,11 @@ input UpdateTaskInput {
 
 "An admin's change to a user: only the fields given change."
 input UpdateUserInput {
-  "1–50 characters, trimmed."
+  "1–50 characters with at least one visible; kept as sent (NFC-normalized)."
   username: String
   "A plain address; CONFLICT if another user has it."
   email: String
-  "6–15 characters with at least one special character."
+  "6–128 characters; up to 15 characters it needs a special character; not a common password."
   password: String
   activationStatus: ActivationStatus
   role: Role
@@ -2215,8 +2215,8 @@ func (ec *executionContext) _Task_title(ctx context.Context, field graphql.Colle
 			return obj.Title, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v core.Title) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTitle(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2238,8 +2238,8 @@ func (ec *executionContext) _Task_description(ctx context.Context, field graphql
 			return obj.Description, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v core.Description) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐDescription(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2469,7 +2469,7 @@ func (ec *executionContext) _TaskStats_pending(ctx context.Context, field graphq
 			return ec.fieldContext_TaskStats_pending(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Pending, nil
+			return obj.Pending(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2480,7 +2480,7 @@ func (ec *executionContext) _TaskStats_pending(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TaskStats_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskStats", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("TaskStats", field, true, false, "Int")
 }
 
 func (ec *executionContext) _TaskStats_ongoing(ctx context.Context, field graphql.CollectedField, obj *core.TaskStats) (ret graphql.Marshaler) {
@@ -2492,7 +2492,7 @@ func (ec *executionContext) _TaskStats_ongoing(ctx context.Context, field graphq
 			return ec.fieldContext_TaskStats_ongoing(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Ongoing, nil
+			return obj.Ongoing(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2503,7 +2503,7 @@ func (ec *executionContext) _TaskStats_ongoing(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_TaskStats_ongoing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskStats", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("TaskStats", field, true, false, "Int")
 }
 
 func (ec *executionContext) _TaskStats_complete(ctx context.Context, field graphql.CollectedField, obj *core.TaskStats) (ret graphql.Marshaler) {
@@ -2515,7 +2515,7 @@ func (ec *executionContext) _TaskStats_complete(ctx context.Context, field graph
 			return ec.fieldContext_TaskStats_complete(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Complete, nil
+			return obj.Complete(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -2526,7 +2526,7 @@ func (ec *executionContext) _TaskStats_complete(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_TaskStats_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TaskStats", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("TaskStats", field, true, false, "Int")
 }
 
 func (ec *executionContext) _TaskStats_total(ctx context.Context, field graphql.CollectedField, obj *core.TaskStats) (ret graphql.Marshaler) {
@@ -2587,8 +2587,8 @@ func (ec *executionContext) _User_username(ctx context.Context, field graphql.Co
 			return obj.Username, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v core.Username) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUsername(ctx, selections, v)
 		},
 		true,
 		true,
@@ -2610,8 +2610,8 @@ func (ec *executionContext) _User_email(ctx context.Context, field graphql.Colle
 			return obj.Email, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v core.Email) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐEmail(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5243,6 +5243,62 @@ func (ec *executionContext) marshalNRole2githubᚗcomᚋtaskapiᚋtaskapiᚋcore
 	res := scalars.MarshalRole(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Role!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐDescription(ctx context.Context, v any) (core.Description, error) {
+	res, err := scalars.UnmarshalDescription(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐDescription(ctx context.Context, sel ast.SelectionSet, v core.Description) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalDescription(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐEmail(ctx context.Context, v any) (core.Email, error) {
+	res, err := scalars.UnmarshalEmail(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐEmail(ctx context.Context, sel ast.SelectionSet, v core.Email) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalEmail(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTitle(ctx context.Context, v any) (core.Title, error) {
+	res, err := scalars.UnmarshalTitle(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTitle(ctx context.Context, sel ast.SelectionSet, v core.Title) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalTitle(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUsername(ctx context.Context, v any) (core.Username, error) {
+	res, err := scalars.UnmarshalUsername(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNString2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUsername(ctx context.Context, sel ast.SelectionSet, v core.Username) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalUsername(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
 }

@@ -26,7 +26,7 @@ func TestDirectives(t *testing.T) {
 		t.Fatal(err)
 	}
 	deactivated := e.mustRegister(t, "leaver")
-	inactive := core.Inactive
+	inactive := core.ActivationInactive
 	if _, err := e.svc.UpdateUser(as(admin), deactivated.ID, core.UpdateUserInput{ActivationStatus: &inactive}); err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestRegisterAdmin(t *testing.T) {
 			if n := e.countUsers(t); n != before {
 				t.Fatalf("users: %d, want %d", n, before)
 			}
-			if _, err := e.store.GetUserByEmail(context.Background(), email); err == nil {
+			if _, err := e.store.GetUserByEmail(context.Background(), core.KeyOf(email)); err == nil {
 				t.Fatal("refused admin was stored")
 			}
 		})
@@ -202,7 +202,7 @@ func TestOthersTask(t *testing.T) {
 		t.Fatalf("owner's task = %+v, %v; want unchanged %+v", got, err, task)
 	}
 	stats, err := e.store.TaskStats(context.Background(), owner.ID)
-	if err != nil || stats != (core.TaskStats{Pending: 1}) {
+	if err != nil || stats != (core.TaskStats{}.Add(core.StatusPending, 1)) {
 		t.Fatalf("owner's stats = %+v, %v", stats, err)
 	}
 }

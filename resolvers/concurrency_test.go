@@ -107,7 +107,7 @@ func TestConcurrentTaskWrites(t *testing.T) {
 		want = want.Add(task.Status, 1)
 	}
 	got := me.Me.Stats
-	if got.Pending != want.Pending || got.Ongoing != want.Ongoing || got.Complete != want.Complete || got.Total != want.Total() {
+	if got.Pending != want.Pending() || got.Ongoing != want.Ongoing() || got.Complete != want.Complete() || got.Total != want.Total() {
 		t.Fatalf("stats %+v, recount %+v (total %d)", got, want, want.Total())
 	}
 	if want.Total() == 0 || want.Total() == workers*rounds {
@@ -131,7 +131,7 @@ func (f failingStore) ListTasks(context.Context, string, core.TaskQuery) ([]core
 	return nil, false, errors.New(secretDetail)
 }
 
-func (f failingStore) CreateTask(context.Context, core.Task) error {
+func (f failingStore) CreateTask(context.Context, core.Task, int) error {
 	return fmt.Errorf("put: %w", context.DeadlineExceeded)
 }
 

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"runtime/debug"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -82,12 +81,12 @@ func errorPresenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 
 // present fills out for a domain error; false for a code it does not know.
 func present(out *gqlerror.Error, ce *core.Error) bool {
-	out.Message = ce.Error()
+	out.Message = ce.ClientMessage()
 	switch ce.Code {
 	case core.CodeInvalid:
 		fields := make([]map[string]any, len(ce.Fields))
 		for i, f := range ce.Fields {
-			fields[i] = map[string]any{"field": camelCase(f.Field), "message": f.Msg}
+			fields[i] = map[string]any{"field": f.Field, "message": f.Message(), "kind": string(f.Kind)}
 		}
 		out.Extensions["fields"] = fields
 	case core.CodeRateLimited:
@@ -98,18 +97,6 @@ func present(out *gqlerror.Error, ce *core.Error) bool {
 	}
 	out.Extensions["code"] = string(ce.Code)
 	return true
-}
-
-// camelCase turns core's snake_case field names (the legacy REST
-// vocabulary) into the schema's: activation_status → activationStatus.
-func camelCase(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		if p := parts[i]; p != "" {
-			parts[i] = strings.ToUpper(p[:1]) + p[1:]
-		}
-	}
-	return strings.Join(parts, "")
 }
 
 // recoverFunc logs a resolver's panic once, with its stack, and answers an

@@ -162,7 +162,8 @@ func uniqueEmail(prefix string) string {
 // account is a user and a token for them.
 type account struct {
 	core.User
-	Token string
+	Email, Username string // as the tests spell them (plain strings)
+	Token           string
 }
 
 // mustRegister creates an active user through the service and logs them in.
@@ -173,7 +174,7 @@ func (e *env) mustRegister(tb testing.TB, name string) account {
 	if err != nil {
 		tb.Fatalf("register %s: %v", name, err)
 	}
-	return account{User: u, Token: e.mustLogin(tb, u.Email)}
+	return account{User: u, Email: string(u.Email), Username: string(u.Username), Token: e.mustLogin(tb, string(u.Email))}
 }
 
 // mustAdmin creates an admin through the operator's path and logs them in.
@@ -183,7 +184,7 @@ func (e *env) mustAdmin(tb testing.TB) account {
 	if err != nil {
 		tb.Fatalf("create admin: %v", err)
 	}
-	return account{User: u, Token: e.mustLogin(tb, u.Email)}
+	return account{User: u, Email: string(u.Email), Username: string(u.Username), Token: e.mustLogin(tb, string(u.Email))}
 }
 
 func (e *env) mustLogin(tb testing.TB, email string) string {

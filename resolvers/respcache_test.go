@@ -63,12 +63,12 @@ func TestResponseCache(t *testing.T) {
 	})
 	t.Run("StoreWriteVisibleAtOnce", func(t *testing.T) {
 		get(t, alice)
-		title := "renamed elsewhere"
+		title := core.Title("renamed elsewhere")
 		tasks := e.tasksOf(t, alice.ID)
 		if _, err := vs.UpdateTask(context.Background(), alice.ID, tasks[0].ID, core.TaskPatch{Title: &title}); err != nil {
 			t.Fatal(err)
 		}
-		if p := get(t, alice); p.Tasks.Edges[0].Node.Title != title {
+		if p := get(t, alice); p.Tasks.Edges[0].Node.Title != string(title) {
 			t.Fatalf("after another instance's write: %+v", p)
 		}
 	})
@@ -95,7 +95,7 @@ func TestResponseCache(t *testing.T) {
 	})
 	t.Run("ErrUnauthenticatedOnceDeactivated", func(t *testing.T) {
 		get(t, alice)
-		inactive := core.Inactive
+		inactive := core.ActivationInactive
 		if _, err := vs.UpdateUser(context.Background(), alice.ID, core.UserPatch{ActivationStatus: &inactive}); err != nil {
 			t.Fatal(err)
 		}

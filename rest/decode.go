@@ -327,7 +327,7 @@ func bindBody(p *payload, in binder) error {
 	}
 	if e, ok := core.AsError(in.check()); ok {
 		for _, fe := range e.Fields {
-			if !f.errored[fe.Field] && slices.Contains(f.order, fe.Field) {
+			if name := snakeCase(fe.Field); !f.errored[name] && slices.Contains(f.order, name) {
 				f.errs = append(f.errs, coreFieldError(fe))
 			}
 		}
@@ -384,21 +384,65 @@ func bindLoginForm(form url.Values) (email, password string, err error) {
 	return form.Get("username"), form.Get("password"), nil
 }
 
-// coreFieldError places one of core's field errors in the body.
+// coreFieldError renders one of core's field errors as Pydantic v2 would
+// report the same problem, placed in the body under the legacy field name.
 func coreFieldError(fe core.FieldError) fieldError {
 	loc := []any{"body"}
+	name := snakeCase(fe.Field)
 	if fe.Field != "" && fe.Field != "input" {
-		loc = append(loc, fe.Field)
+		loc = append(loc, name)
 	}
-	input := fe.Input
+	out := fieldError{loc: loc, input: fe.Input}
 	if fe.Field == "password" {
-		input = redacted
+		out.input = redacted
 	}
-	ctx := fe.Ctx
-	if fe.Type == "value_error" && ctx["reason"] == nil {
-		ctx = valueErrorCtx
+	switch fe.Kind {
+	case core.KindTooShort:
+		out.typ, out.ctx = "string_too_short", map[string]any{"min_length": fe.Min}
+		out.msg = fmt.Sprintf("String should have at least %d %s", fe.Min, plural(fe.Min, "character"))
+	case core.KindTooLong:
+		out.typ, out.ctx = "string_too_long", map[string]any{"max_length": fe.Max}
+		out.msg = fmt.Sprintf("String should have at most %d %s", fe.Max, plural(fe.Max, "character"))
+	case core.KindEnum:
+		expected := quoteList(fe.Allowed)
+		out.typ, out.msg, out.ctx = "enum", "Input should be "+expected, map[string]any{"expected": expected}
+	case core.KindRange:
+		out.typ, out.ctx = "greater_than_equal", map[string]any{"ge": fe.Min}
+		out.msg = fmt.Sprintf("Input should be greater than or equal to %d", fe.Min)
+	case core.KindFormat:
+		// Pydantic's own value error (EmailStr's) carries ctx.reason.
+		out.typ, out.ctx = "value_error", map[string]any{"reason": fe.Reason}
+		out.msg = "value is not a valid " + fe.Format + ": " + fe.Reason
+	default: // a validator's ValueError: the legacy models' custom checks
+		out.typ, out.ctx = "value_error", valueErrorCtx
+		reason := fe.Reason
+		if fe.Kind == core.KindCharacters && name != "" {
+			reason = strings.ToUpper(name[:1]) + strings.ReplaceAll(name[1:], "_", " ") + " " + reason
+		}
+		out.msg = "Value error, " + reason
 	}
-	return fieldError{loc: loc, typ: fe.Type, msg: fe.Msg, input: input, ctx: ctx}
+	return out
+}
+
+// snakeCase turns core's field names into the legacy payloads':
+// activationStatus → activation_status.
+func snakeCase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 // valueErrorCtx is the ctx of a validator's ValueError as FastAPI sends it:

@@ -45,7 +45,7 @@ func routes(svc *core.Service) []route {
 					return meResponse{}, err
 				}
 				return meResponse{
-					TaskData: statsResponse{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete, Total: s.Total()},
+					TaskData: statsResponse{Pending: s.Pending(), Ongoing: s.Ongoing(), Complete: s.Complete(), Total: s.Total()},
 					UserData: newUser(u),
 				}, nil
 			}),

@@ -253,7 +253,7 @@ func userJSON(username, email, role, status string) obj {
 }
 
 func userJSONOf(u core.User) obj {
-	o := userJSON(u.Username, u.Email, string(u.Role), string(u.ActivationStatus))
+	o := userJSON(string(u.Username), string(u.Email), string(u.Role), string(u.ActivationStatus))
 	o["user_id"] = u.ID
 	return o
 }
@@ -279,7 +279,8 @@ func uniqueEmail(name string) string {
 // account is a registered user and a token of theirs.
 type account struct {
 	core.User
-	token string
+	Email, Username string // as the tests spell them (plain strings)
+	token           string
 }
 
 // mustUser registers a user through the service and logs them in.
@@ -290,11 +291,11 @@ func (e *env) mustUser(tb testing.TB, name string) account {
 	if err != nil {
 		tb.Fatalf("register %s: %v", name, err)
 	}
-	p, err := e.svc.Login(ctx, u.Email, password)
+	p, err := e.svc.Login(ctx, string(u.Email), password)
 	if err != nil {
 		tb.Fatalf("login %s: %v", name, err)
 	}
-	return account{User: u, token: p.AccessToken}
+	return account{User: u, Email: string(u.Email), Username: string(u.Username), token: p.AccessToken}
 }
 
 // mustAdmin creates an admin the way the operator does, and logs them in.
@@ -305,11 +306,11 @@ func (e *env) mustAdmin(tb testing.TB, name string) account {
 	if err != nil {
 		tb.Fatalf("create admin %s: %v", name, err)
 	}
-	p, err := e.svc.Login(ctx, u.Email, password)
+	p, err := e.svc.Login(ctx, string(u.Email), password)
 	if err != nil {
 		tb.Fatalf("login %s: %v", name, err)
 	}
-	return account{User: u, token: p.AccessToken}
+	return account{User: u, Email: string(u.Email), Username: string(u.Username), token: p.AccessToken}
 }
 
 // mustTask creates a task of a, in status st.

@@ -51,7 +51,7 @@ func (in *registerRequest) input() core.RegisterInput {
 }
 
 func (in *registerRequest) check() error {
-	_, err := core.ValidateRegister(in.input())
+	_, err := core.ParseRegister(in.input())
 	return err
 }
 
@@ -89,7 +89,7 @@ func (in *createTaskRequest) input() core.CreateTaskInput {
 }
 
 func (in *createTaskRequest) check() error {
-	_, err := core.ValidateCreateTask(in.input())
+	_, err := core.ParseCreateTask(in.input())
 	return err
 }
 
@@ -134,7 +134,7 @@ func (in *updateUserRequest) input() core.UpdateUserInput {
 }
 
 func (in *updateUserRequest) check() error {
-	_, err := core.ValidateUpdateUser(in.input())
+	_, err := core.ParseUpdateUser(in.input())
 	return err
 }
 
@@ -142,8 +142,8 @@ func (in *updateUserRequest) check() error {
 type noBody struct{}
 
 var (
-	roles              = []core.Role{core.RoleUser, core.RoleAdmin}
-	activationStatuses = []core.ActivationStatus{core.Active, core.Inactive}
+	roles              = core.Roles[:]
+	activationStatuses = core.ActivationStatuses[:]
 )
 
 // ---- responses ----
@@ -162,8 +162,8 @@ type userResponse struct {
 func newUser(u core.User) userResponse {
 	return userResponse{
 		UserID:           u.ID,
-		Username:         u.Username,
-		Email:            u.Email,
+		Username:         string(u.Username),
+		Email:            string(u.Email),
 		Role:             string(u.Role),
 		ActivationStatus: string(u.ActivationStatus),
 		CreatedAt:        timestamp(u.CreatedAt),
@@ -192,8 +192,8 @@ func newTask(t core.Task) taskResponse {
 	return taskResponse{
 		TaskID:      t.ID,
 		UserID:      t.UserID,
-		Title:       t.Title,
-		Description: t.Description,
+		Title:       string(t.Title),
+		Description: string(t.Description),
 		Status:      string(t.Status),
 		CreatedAt:   timestamp(t.CreatedAt),
 		UpdatedAt:   timestamp(t.UpdatedAt),

@@ -23,7 +23,7 @@ func accountLimits(s *huma.Schema) *huma.Schema {
 	limit(s, "username", 1, core.MaxUsernameLen)
 	limit(s, "email", 0, core.MaxEmailLen)
 	limit(s, "password", core.MinPasswordLen, core.MaxPasswordLen)
-	s.Properties["password"].Description = core.PasswordRule + "."
+	s.Properties["password"].Description = "Password: " + core.PasswordPolicy + "."
 	return s
 }
 

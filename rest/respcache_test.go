@@ -77,7 +77,7 @@ func TestResponseCache(t *testing.T) {
 		}
 	})
 	t.Run("Err401OnceDeactivated", func(t *testing.T) {
-		inactive := core.Inactive
+		inactive := core.ActivationInactive
 		if _, err := vs.UpdateUser(context.Background(), alice.ID, core.UserPatch{ActivationStatus: &inactive}); err != nil {
 			t.Fatal(err)
 		}

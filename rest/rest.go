@@ -285,13 +285,13 @@ func statusOf(c core.Code) (int, bool) {
 	return 0, false
 }
 
-// fail writes err as FastAPI would: {"detail": "..."} or, for invalid
-// input, {"detail": [ ...Pydantic errors ]}. Errors that are not domain
-// errors are logged here, once, and answered with a generic 500.
 // statusClientClosed is nginx's code for a request its client abandoned; it
 // keeps such requests out of the 5xx a dashboard alarms on.
 const statusClientClosed = 499
 
+// fail writes err as FastAPI would: {"detail": "..."} or, for invalid
+// input, {"detail": [ ...Pydantic errors ]}. Errors that are not domain
+// errors are logged here, once, and answered with a generic 500.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var v *validation
 	var se *statusError
@@ -344,20 +344,8 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, httpError{Detail: detail(e)})
 }
 
-// detail is e's client-safe message, or the status text FastAPI would use.
-func detail(e *core.Error) string {
-	if e.Message != "" {
-		return e.Message
-	}
-	switch e.Code {
-	case core.CodeUnauthenticated:
-		return "Could not validate credentials"
-	case core.CodeInvalid:
-		return "invalid input"
-	}
-	status, _ := statusOf(e.Code)
-	return http.StatusText(status)
-}
+// detail is e's client-safe message.
+func detail(e *core.Error) string { return e.ClientMessage() }
 
 func newValidationError(errs []fieldError) httpValidationError {
 	out := httpValidationError{Detail: make([]validationError, len(errs))}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -75,6 +76,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		CursorSecret: []byte(secrets.jwt),
 		Limiter:      limiter,
 		Logger:       log,
+		// config reads 0 as "no quota"; core's zero means its default.
+		MaxTasksPerUser: cmp.Or(cfg.MaxTasksPerUser, -1),
+		UserIDBlock:     cfg.UserIDBlock,
 	})
 	a.handler = server.New(a.svc, server.Options{
 		Logger:        log,
@@ -194,7 +198,7 @@ func describe(err error) error {
 	}
 	var parts []string
 	for _, f := range e.Fields {
-		parts = append(parts, fmt.Sprintf("%s: %s", f.Field, strings.TrimPrefix(f.Msg, "Value error, ")))
+		parts = append(parts, fmt.Sprintf("%s: %s", f.Field, f.Message()))
 	}
 	return errors.New(strings.Join(parts, "; "))
 }

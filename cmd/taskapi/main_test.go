@@ -150,7 +150,7 @@ func TestServeRestartCreateAdmin(t *testing.T) {
 	s = start(t, bin, env...)
 	data := s.graphql(t, tok, `{ me { email stats { pending total } } tasks { totalCount edges { node { title } } } }`, nil)
 	me := data["me"].(map[string]any)
-	if me["email"] != "ann@example.com" || me["stats"].(map[string]any)["total"] != float64(1) {
+	if me["email"] != "Ann@example.com" || me["stats"].(map[string]any)["total"] != float64(1) {
 		t.Fatalf("after restart: %v", data)
 	}
 	if title := data["tasks"].(map[string]any)["edges"].([]any)[0].(map[string]any)["node"].(map[string]any)["title"]; title != "survive a restart" {

@@ -44,7 +44,7 @@ func TestProductionStack(t *testing.T) {
 
 	s := start(t, binary(t), env...)
 	user := s.graphql(t, "", `mutation { register(input: {username: "dyn", email: "Dyn@Example.com", password: "s3cret!"}) { id email } }`, nil)["register"].(map[string]any)
-	if !strings.HasPrefix(user["id"].(string), "VAH") || user["email"] != "dyn@example.com" {
+	if !strings.HasPrefix(user["id"].(string), "VAH") || user["email"] != "Dyn@example.com" {
 		t.Fatalf("register: %v", user)
 	}
 	tok := s.graphql(t, "", login, map[string]any{"e": "dyn@example.com", "p": "s3cret!"})["login"].(map[string]any)["accessToken"].(string)

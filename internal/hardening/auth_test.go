@@ -185,7 +185,7 @@ func TestBadTokensAreRefusedEverywhere(t *testing.T) {
 			victim := e.mustUser(t, "victim")
 			task := e.mustTask(t, victim, "private")
 			inactive := e.mustUser(t, "leaver")
-			off := core.Inactive
+			off := core.ActivationInactive
 			if _, err := e.svc.UpdateUser(admin.ctx(), inactive.ID, core.UpdateUserInput{ActivationStatus: &off}); err != nil {
 				t.Fatal(err)
 			}

@@ -51,7 +51,7 @@ func newFixtures(f testing.TB) *fixtures {
 	fx.user = e.mustUserEmail(f, "user", "user@fuzz.test")
 	fx.other = e.mustUserEmail(f, "other", "other@fuzz.test")
 	fx.off = e.mustUserEmail(f, "leaver", "leaver@fuzz.test")
-	inactive := core.Inactive
+	inactive := core.ActivationInactive
 	if _, err := e.svc.UpdateUser(fx.admin.ctx(), fx.off.ID, core.UpdateUserInput{ActivationStatus: &inactive}); err != nil {
 		f.Fatal(err)
 	}
@@ -69,8 +69,8 @@ func newFixtures(f testing.TB) *fixtures {
 func (fx *fixtures) task(f testing.TB, owner account, n int, title string, st core.TaskStatus) core.Task {
 	f.Helper()
 	at := fuzzNow.Add(time.Duration(n) * time.Millisecond)
-	t := core.Task{ID: fmt.Sprintf("01900000-0000-7000-8000-%012d", n), UserID: owner.ID, Title: title, Status: st, CreatedAt: at, UpdatedAt: at}
-	if err := fx.e.truth.CreateTask(context.Background(), t); err != nil {
+	t := core.Task{ID: fmt.Sprintf("01900000-0000-7000-8000-%012d", n), UserID: owner.ID, Title: core.Title(title), Status: st, CreatedAt: at, UpdatedAt: at}
+	if err := fx.e.truth.CreateTask(context.Background(), t, 0); err != nil {
 		f.Fatalf("create fixture task: %v", err)
 	}
 	return t

@@ -210,7 +210,7 @@ func (c *counting) GetUser(ctx context.Context, id string) (core.User, error) {
 	return c.Store.GetUser(ctx, id)
 }
 
-func (c *counting) GetUserByEmail(ctx context.Context, email string) (core.User, error) {
+func (c *counting) GetUserByEmail(ctx context.Context, email core.EmailKey) (core.User, error) {
 	c.saw("GetUserByEmail")
 	return c.Store.GetUserByEmail(ctx, email)
 }
@@ -227,9 +227,9 @@ func (c *counting) ListUsers(ctx context.Context, after string, limit int) ([]co
 	return c.Store.ListUsers(ctx, after, limit)
 }
 
-func (c *counting) CreateTask(ctx context.Context, t core.Task) error {
+func (c *counting) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	c.saw("CreateTask")
-	err := c.Store.CreateTask(ctx, t)
+	err := c.Store.CreateTask(ctx, t, limit)
 	c.wrote("CreateTask", err)
 	return err
 }

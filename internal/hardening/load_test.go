@@ -218,13 +218,13 @@ func (u *userModel) consistent(listed []core.Task, filter *core.TaskStatus) erro
 			if slices.Contains(u.deleted, t.ID) {
 				return fmt.Errorf("task %s was deleted (acknowledged) but is listed", t.ID)
 			}
-			if i := slices.Index(created, t.Title); i >= 0 && t.Status == core.StatusPending {
+			if i := slices.Index(created, string(t.Title)); i >= 0 && t.Status == core.StatusPending {
 				created = slices.Delete(created, i, i+1)
 				continue
 			}
 			return fmt.Errorf("task %s (%q) was never created by its owner", t.ID, t.Title)
 		}
-		if !slices.Contains(m.states, taskState{t.Title, t.Status}) {
+		if !slices.Contains(m.states, taskState{string(t.Title), t.Status}) {
 			return fmt.Errorf("task %s is %q/%s, want one of %v", t.ID, t.Title, t.Status, m.states)
 		}
 	}
@@ -243,7 +243,7 @@ func (u *userModel) consistent(listed []core.Task, filter *core.TaskStatus) erro
 func (u *userModel) resolve(listed []core.Task) {
 	u.tasks = map[string]*taskModel{}
 	for _, t := range listed {
-		u.tasks[t.ID] = &taskModel{id: t.ID, states: []taskState{{t.Title, t.Status}}}
+		u.tasks[t.ID] = &taskModel{id: t.ID, states: []taskState{{string(t.Title), t.Status}}}
 	}
 	u.maybeCreated = nil
 }
@@ -412,7 +412,7 @@ type restTask struct {
 
 func (t restTask) task() core.Task {
 	st, _ := core.ParseTaskStatus(t.Status)
-	return core.Task{ID: t.TaskID, UserID: t.UserID, Title: t.Title, Status: st}
+	return core.Task{ID: t.TaskID, UserID: t.UserID, Title: core.Title(t.Title), Status: st}
 }
 
 type gqlTask struct {
@@ -421,7 +421,7 @@ type gqlTask struct {
 
 func (t gqlTask) task() core.Task {
 	st, _ := core.ParseTaskStatus(t.Status)
-	return core.Task{ID: t.ID, Title: t.Title, Status: st}
+	return core.Task{ID: t.ID, Title: core.Title(t.Title), Status: st}
 }
 
 func (w *worker) register(ctx context.Context) error {
@@ -522,7 +522,7 @@ func (w *worker) create(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if got.ID == "" || got.Title != title || got.Status != core.StatusPending {
+	if got.ID == "" || string(got.Title) != title || got.Status != core.StatusPending {
 		return fmt.Errorf("created %+v, want a pending %q", got, title)
 	}
 	w.me.tasks[got.ID] = &taskModel{id: got.ID, states: []taskState{{title, core.StatusPending}}}
@@ -587,7 +587,7 @@ func (w *worker) update(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if got.ID != m.id || got.Title != next.Title || got.Status != next.Status {
+	if got.ID != m.id || string(got.Title) != next.Title || got.Status != next.Status {
 		return fmt.Errorf("updated to %+v, want %+v", got, next)
 	}
 	m.states = []taskState{next}
@@ -740,7 +740,7 @@ func (w *worker) stats(ctx context.Context) error {
 			return fmt.Errorf("me is %q, want %q", out.Me.ID, w.me.id)
 		}
 		s := out.Me.Stats
-		got, total = core.TaskStats{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}, s.Total
+		got, total = core.TaskStats{}.Add(core.StatusPending, s.Pending).Add(core.StatusOngoing, s.Ongoing).Add(core.StatusComplete, s.Complete), s.Total
 	} else {
 		var out struct {
 			TaskData struct{ Pending, Ongoing, Complete, Total int } `json:"task_data"`
@@ -755,7 +755,7 @@ func (w *worker) stats(ctx context.Context) error {
 			return fmt.Errorf("current user is %q, want %q", out.UserData.UserID, w.me.id)
 		}
 		s := out.TaskData
-		got, total = core.TaskStats{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}, s.Total
+		got, total = core.TaskStats{}.Add(core.StatusPending, s.Pending).Add(core.StatusOngoing, s.Ongoing).Add(core.StatusComplete, s.Complete), s.Total
 	}
 	if total != got.Total() {
 		return fmt.Errorf("stats %+v with total %d", got, total)
@@ -923,7 +923,7 @@ func (r *loadRun) audit(t testing.TB) {
 				}
 			}
 		}
-		got, err := r.e.truth.GetUserByEmail(ctx, u.email)
+		got, err := r.e.truth.GetUserByEmail(ctx, core.KeyOf(u.email))
 		if err != nil || got.ID != u.id || !got.IsActive() {
 			problems = append(problems, fmt.Errorf("user %s (%s): %+v, %v", u.id, u.email, got.ID, err))
 		}

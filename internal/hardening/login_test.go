@@ -58,7 +58,7 @@ func TestLoginDoesNotRevealAccounts(t *testing.T) {
 			admin := e.mustAdmin(t)
 			known := e.mustUser(t, "known")
 			inactive := e.mustUser(t, "inactive")
-			off := core.Inactive
+			off := core.ActivationInactive
 			if _, err := e.svc.UpdateUser(admin.ctx(), inactive.ID, core.UpdateUserInput{ActivationStatus: &off}); err != nil {
 				t.Fatal(err)
 			}

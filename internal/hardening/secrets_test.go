@@ -26,14 +26,14 @@ const pepper = "PEPPER-canary-5e2b8d1f9a4c7036"
 // and panics for "panic", as a buggy or broken store would.
 type faulty struct{ core.Store }
 
-func (f faulty) CreateTask(ctx context.Context, t core.Task) error {
+func (f faulty) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	switch t.Title {
 	case "explode":
 		return errors.New("simulated store failure: disk on fire")
 	case "panic":
 		panic("simulated store bug")
 	}
-	return f.Store.CreateTask(ctx, t)
+	return f.Store.CreateTask(ctx, t, limit)
 }
 
 // session records every answer of a scripted session and every secret it
@@ -204,7 +204,7 @@ func TestNoSecretInLogs(t *testing.T) {
 
 			// Every password hash now stored, whole and in parts.
 			for _, email := range []string{admin.Email, aliceEmail, bobEmail} {
-				u, err := e.truth.GetUserByEmail(t.Context(), email)
+				u, err := e.truth.GetUserByEmail(t.Context(), core.KeyOf(email))
 				if err != nil {
 					t.Fatal(err)
 				}

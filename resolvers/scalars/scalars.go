@@ -104,7 +104,7 @@ var (
 	roles = newEnum("Role",
 		pair("USER", core.RoleUser), pair("ADMIN", core.RoleAdmin))
 	activationStatuses = newEnum("ActivationStatus",
-		pair("ACTIVE", core.Active), pair("INACTIVE", core.Inactive))
+		pair("ACTIVE", core.ActivationActive), pair("INACTIVE", core.ActivationInactive))
 )
 
 // MarshalTaskStatus writes a core.TaskStatus as its GraphQL enum name.
@@ -143,4 +143,32 @@ func UnmarshalInt(v any) (int, error) {
 		return 0, err
 	}
 	return int(n), nil
+}
+
+// core's text values are Strings in the schema: these marshalers let gqlgen
+// bind them directly (no resolver per field). Inputs arrive as plain
+// strings, which core parses.
+
+func MarshalUsername(v core.Username) graphql.Marshaler { return graphql.MarshalString(string(v)) }
+func MarshalEmail(v core.Email) graphql.Marshaler       { return graphql.MarshalString(string(v)) }
+func MarshalTitle(v core.Title) graphql.Marshaler       { return graphql.MarshalString(string(v)) }
+func MarshalDescription(v core.Description) graphql.Marshaler {
+	return graphql.MarshalString(string(v))
+}
+
+func UnmarshalUsername(v any) (core.Username, error) {
+	s, err := graphql.UnmarshalString(v)
+	return core.Username(s), err
+}
+func UnmarshalEmail(v any) (core.Email, error) {
+	s, err := graphql.UnmarshalString(v)
+	return core.Email(s), err
+}
+func UnmarshalTitle(v any) (core.Title, error) {
+	s, err := graphql.UnmarshalString(v)
+	return core.Title(s), err
+}
+func UnmarshalDescription(v any) (core.Description, error) {
+	s, err := graphql.UnmarshalString(v)
+	return core.Description(s), err
 }

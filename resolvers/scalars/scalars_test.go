@@ -43,7 +43,7 @@ func TestEnums(t *testing.T) {
 		if r, err := scalars.UnmarshalRole("ADMIN"); err != nil || r != core.RoleAdmin {
 			t.Fatalf("UnmarshalRole = %q, %v", r, err)
 		}
-		if a, err := scalars.UnmarshalActivationStatus("INACTIVE"); err != nil || a != core.Inactive {
+		if a, err := scalars.UnmarshalActivationStatus("INACTIVE"); err != nil || a != core.ActivationInactive {
 			t.Fatalf("UnmarshalActivationStatus = %q, %v", a, err)
 		}
 	})

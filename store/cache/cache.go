@@ -416,6 +416,11 @@ func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) 
 	return s.inner.CreateUser(ctx, u)
 }
 
+// ReserveUserNumbers is not cached.
+func (s *Store) ReserveUserNumbers(ctx context.Context, n int) (uint64, error) {
+	return s.inner.ReserveUserNumbers(ctx, n)
+}
+
 // UpdateUser updates the user and invalidates their cached record, so a
 // deactivation or role change applies to their very next request.
 func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
@@ -427,8 +432,8 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 }
 
 // CreateTask creates the task and invalidates its owner's pages and stats.
-func (s *Store) CreateTask(ctx context.Context, t core.Task) error {
-	err := s.inner.CreateTask(ctx, t)
+func (s *Store) CreateTask(ctx context.Context, t core.Task, limit int) error {
+	err := s.inner.CreateTask(ctx, t, limit)
 	if mayHaveWritten(err) && cacheableID(t.UserID) {
 		s.invalidate(ctx, s.taskScope(t.UserID))
 	}
@@ -456,7 +461,7 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 // mayHaveWritten is false only for the errors that say nothing changed;
 // any other error (a timeout, a lost connection) leaves the outcome open.
 func mayHaveWritten(err error) bool {
-	return err == nil || !(errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrConflict) || errors.Is(err, core.ErrInvalid))
+	return err == nil || !(errors.Is(err, core.ErrNotFound) || errors.Is(err, core.ErrConflict) || errors.Is(err, core.ErrInvalid) || errors.Is(err, core.ErrPrecondition))
 }
 
 // invalidate bumps sc's version; if Redis cannot be told, it marks sc dirty
@@ -530,8 +535,8 @@ func (s *Store) mark(sc scope) {
 
 // GetUserByEmail is not cached: login must see the current password hash
 // and status.
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (core.User, error) {
-	return s.inner.GetUserByEmail(ctx, email)
+func (s *Store) GetUserByEmail(ctx context.Context, key core.EmailKey) (core.User, error) {
+	return s.inner.GetUserByEmail(ctx, key)
 }
 
 // ListUsers is not cached (admins only, rare).

@@ -33,8 +33,8 @@ type userJSON struct {
 func toUserJSON(u core.User) userJSON {
 	return userJSON{
 		ID:               u.ID,
-		Username:         u.Username,
-		Email:            u.Email,
+		Username:         string(u.Username),
+		Email:            string(u.Email),
 		PasswordHash:     u.PasswordHash,
 		Role:             string(u.Role),
 		ActivationStatus: string(u.ActivationStatus),
@@ -45,8 +45,8 @@ func toUserJSON(u core.User) userJSON {
 func (u userJSON) user() core.User {
 	return core.User{
 		ID:               u.ID,
-		Username:         u.Username,
-		Email:            u.Email,
+		Username:         core.Username(u.Username),
+		Email:            core.Email(u.Email),
 		PasswordHash:     u.PasswordHash,
 		Role:             core.Role(u.Role),
 		ActivationStatus: core.ActivationStatus(u.ActivationStatus),
@@ -76,8 +76,8 @@ func toPageJSON(tasks []core.Task, more bool) pageJSON {
 		p.Tasks[i] = taskJSON{
 			ID:          t.ID,
 			UserID:      t.UserID,
-			Title:       t.Title,
-			Description: t.Description,
+			Title:       string(t.Title),
+			Description: string(t.Description),
 			Status:      string(t.Status),
 			CreatedAt:   t.CreatedAt,
 			UpdatedAt:   t.UpdatedAt,
@@ -92,8 +92,8 @@ func (p pageJSON) tasks() []core.Task {
 		out[i] = core.Task{
 			ID:          t.ID,
 			UserID:      t.UserID,
-			Title:       t.Title,
-			Description: t.Description,
+			Title:       core.Title(t.Title),
+			Description: core.Description(t.Description),
 			Status:      core.TaskStatus(t.Status),
 			CreatedAt:   t.CreatedAt,
 			UpdatedAt:   t.UpdatedAt,
@@ -109,11 +109,11 @@ type statsJSON struct {
 }
 
 func toStatsJSON(s core.TaskStats) statsJSON {
-	return statsJSON{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}
+	return statsJSON{Pending: s.Pending(), Ongoing: s.Ongoing(), Complete: s.Complete()}
 }
 
 func (s statsJSON) stats() core.TaskStats {
-	return core.TaskStats{Pending: s.Pending, Ongoing: s.Ongoing, Complete: s.Complete}
+	return core.TaskStats{}.Add(core.StatusPending, s.Pending).Add(core.StatusOngoing, s.Ongoing).Add(core.StatusComplete, s.Complete)
 }
 
 // maxDecoded bounds a decoded memo (entries of a few hundred bytes each).

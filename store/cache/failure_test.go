@@ -77,7 +77,7 @@ func TestRequestsSucceedWhileRedisFails(t *testing.T) {
 				if got := f.titles(t); !slices.Equal(got, want) {
 					t.Fatalf("request %d: list %v, want %v", i, got, want)
 				}
-				if got := f.stats(t); got.Pending != 2 {
+				if got := f.stats(t); got.Pending() != 2 {
 					t.Fatalf("request %d: stats %+v", i, got)
 				}
 				if got := f.getUser(t); got.ID != f.user.ID {
@@ -146,10 +146,10 @@ func TestWriteDuringOutageIsNeverReadStale(t *testing.T) {
 				a.readAll(t) // opens a's breaker
 			}
 			ctx := context.Background()
-			if _, err := a.cache.UpdateTask(ctx, a.user.ID, a.tasks[0].ID, core.TaskPatch{Title: ptr("changed"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()}); err != nil {
+			if _, err := a.cache.UpdateTask(ctx, a.user.ID, a.tasks[0].ID, core.TaskPatch{Title: ptr[core.Title]("changed"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := a.cache.UpdateUser(ctx, a.user.ID, core.UserPatch{ActivationStatus: ptr(core.Inactive)}); err != nil {
+			if _, err := a.cache.UpdateUser(ctx, a.user.ID, core.UserPatch{ActivationStatus: ptr(core.ActivationInactive)}); err != nil {
 				t.Fatal(err)
 			}
 			wantFresh := func(f *fixture, who string) {
@@ -157,7 +157,7 @@ func TestWriteDuringOutageIsNeverReadStale(t *testing.T) {
 				if got := f.titles(t); got[0] != "changed/complete" {
 					t.Errorf("%s: list %v, want the write", who, got)
 				}
-				if got := f.stats(t); got != (core.TaskStats{Pending: 1, Complete: 1}) {
+				if got := f.stats(t); got != (core.TaskStats{}.Add(core.StatusPending, 1).Add(core.StatusComplete, 1)) {
 					t.Errorf("%s: stats %+v, want the write", who, got)
 				}
 				if got := f.getUser(t); got.IsActive() {
@@ -214,10 +214,10 @@ func TestMissedInvalidationIsBoundedByTTL(t *testing.T) {
 	must(t, srv.Pause())
 	writer.getUser(t) // opens the writer's breaker for good
 	must(t, srv.Resume())
-	if _, err := writer.cache.UpdateTask(context.Background(), writer.user.ID, writer.tasks[0].ID, core.TaskPatch{Title: ptr("changed"), UpdatedAt: time.Now()}); err != nil {
+	if _, err := writer.cache.UpdateTask(context.Background(), writer.user.ID, writer.tasks[0].ID, core.TaskPatch{Title: ptr[core.Title]("changed"), UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writer.cache.UpdateUser(context.Background(), writer.user.ID, core.UserPatch{ActivationStatus: ptr(core.Inactive)}); err != nil {
+	if _, err := writer.cache.UpdateUser(context.Background(), writer.user.ID, core.UserPatch{ActivationStatus: ptr(core.ActivationInactive)}); err != nil {
 		t.Fatal(err)
 	}
 	if got := other.titles(t); got[0] != "task 0/pending" {
@@ -260,7 +260,7 @@ func TestRedisNeverReachableStillServes(t *testing.T) {
 	for range 10 {
 		f.readAll(t)
 	}
-	if err := f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "x")); err != nil {
+	if err := f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "x"), 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.titles(t); len(got) != 3 {

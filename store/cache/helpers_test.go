@@ -198,7 +198,7 @@ func (f *fixture) titles(t testing.TB) []string {
 	}
 	out := make([]string, len(tasks))
 	for i, tk := range tasks {
-		out[i] = tk.Title + "/" + string(tk.Status)
+		out[i] = string(tk.Title) + "/" + string(tk.Status)
 	}
 	return out
 }

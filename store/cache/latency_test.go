@@ -55,16 +55,16 @@ func TestAddedLatency(t *testing.T) {
 
 	_, rdb, _ := startRedis(t)
 	f := newFixture(t, rdb, cache.Options{}, 0)
-	get := func(s core.Store) func() {
+	get := func(s core.Store, id string) func() {
 		return func() {
-			if _, err := s.GetUser(ctx, f.user.ID); err != nil {
+			if _, err := s.GetUser(ctx, id); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
-	check("store alone (embedded, no cache)", latencies(n, get(f.inner)))
+	check("store alone (embedded, no cache)", latencies(n, get(f.inner, f.user.ID)))
 	f.getUser(t)
-	check("Redis up (hits)", latencies(n, get(f.cache)))
+	check("Redis up (hits)", latencies(n, get(f.cache, f.user.ID)))
 
 	for _, o := range outages {
 		const cooldown = time.Second
@@ -72,13 +72,13 @@ func TestAddedLatency(t *testing.T) {
 		f := newFixture(t, rdb, cache.Options{Resilience: cache.Resilience{Cooldown: cooldown}}, 0)
 		f.getUser(t)
 		o.start(t, srv)
-		ds := latencies(n, get(f.cache))
+		ds := latencies(n, get(f.cache, f.user.ID))
 		check("Redis "+o.name+": all calls", ds)
 		check("Redis "+o.name+": first 5 (breaker closed)", ds[:cache.DefaultFailureThreshold])
 		check("Redis "+o.name+": rest (breaker open)", ds[cache.DefaultFailureThreshold:])
 		// One probe per cooldown while the outage lasts.
 		time.Sleep(cooldown)
-		check("Redis "+o.name+": probe after cooldown", latencies(1, get(f.cache)))
+		check("Redis "+o.name+": probe after cooldown", latencies(1, get(f.cache, f.user.ID)))
 		o.end(t, srv)
 	}
 	t.Log("GetUser latency\n" + strings.Join(report, "\n"))

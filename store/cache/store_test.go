@@ -70,7 +70,7 @@ func TestReadsAreServedFromRedisAfterTheFirst(t *testing.T) {
 			if got := f.getUser(t); !sameUser(got, wantUser) {
 				t.Errorf("GetUser = %+v, want %+v", got, wantUser)
 			}
-			if got := f.stats(t); got != (core.TaskStats{Pending: 2, Complete: 1}) {
+			if got := f.stats(t); got != (core.TaskStats{}.Add(core.StatusPending, 2).Add(core.StatusComplete, 1)) {
 				t.Errorf("TaskStats = %+v", got)
 			}
 		}
@@ -190,7 +190,7 @@ func TestWritesInvalidate(t *testing.T) {
 		{
 			name: "CreateTaskShowsInListAndStats",
 			write: func(t *testing.T, f *fixture) {
-				if err := f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "new one")); err != nil {
+				if err := f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "new one"), 0); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -198,7 +198,7 @@ func TestWritesInvalidate(t *testing.T) {
 				if got := f.titles(t); len(got) != 3 || got[2] != "new one/pending" {
 					t.Errorf("list = %v, want the new task last", got)
 				}
-				if got := f.stats(t); got.Pending != 3 {
+				if got := f.stats(t); got.Pending() != 3 {
 					t.Errorf("stats = %+v, want 3 pending", got)
 				}
 			},
@@ -206,7 +206,7 @@ func TestWritesInvalidate(t *testing.T) {
 		{
 			name: "UpdateTaskShowsInListAndStats",
 			write: func(t *testing.T, f *fixture) {
-				if _, err := f.cache.UpdateTask(ctx, f.user.ID, f.tasks[0].ID, core.TaskPatch{Title: ptr("renamed"), Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()}); err != nil {
+				if _, err := f.cache.UpdateTask(ctx, f.user.ID, f.tasks[0].ID, core.TaskPatch{Title: ptr[core.Title]("renamed"), Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()}); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -214,7 +214,7 @@ func TestWritesInvalidate(t *testing.T) {
 				if got := f.titles(t); got[0] != "renamed/ongoing" {
 					t.Errorf("list = %v, want the change", got)
 				}
-				if got := f.stats(t); got != (core.TaskStats{Pending: 1, Ongoing: 1}) {
+				if got := f.stats(t); got != (core.TaskStats{}.Add(core.StatusPending, 1).Add(core.StatusOngoing, 1)) {
 					t.Errorf("stats = %+v", got)
 				}
 				got, _, _ := f.cache.ListTasks(ctx, f.user.ID, core.TaskQuery{Status: ptr(core.StatusOngoing), Limit: 20})
@@ -242,7 +242,7 @@ func TestWritesInvalidate(t *testing.T) {
 		{
 			name: "UpdateUserDeactivationAndRoleApplyAtOnce",
 			write: func(t *testing.T, f *fixture) {
-				if _, err := f.cache.UpdateUser(ctx, f.user.ID, core.UserPatch{ActivationStatus: ptr(core.Inactive), Role: ptr(core.RoleAdmin), Username: ptr("renamed")}); err != nil {
+				if _, err := f.cache.UpdateUser(ctx, f.user.ID, core.UserPatch{ActivationStatus: ptr(core.ActivationInactive), Role: ptr(core.RoleAdmin), Username: ptr[core.Username]("renamed")}); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -281,7 +281,7 @@ func TestWritesInvalidate(t *testing.T) {
 				if err != nil || len(users) != 2 {
 					t.Errorf("ListUsers = %v, %v; want both users", users, err)
 				}
-				if u, err := f.cache.GetUserByEmail(ctx, "newcomer@example.com"); err != nil || u.Email != "newcomer@example.com" {
+				if u, err := f.cache.GetUserByEmail(ctx, core.KeyOf("newcomer@example.com")); err != nil || u.Email != "newcomer@example.com" {
 					t.Errorf("GetUserByEmail = %+v, %v", u, err)
 				}
 			},
@@ -301,7 +301,7 @@ func TestWritesInvalidate(t *testing.T) {
 		f := newFixture(t, rdb, cache.Options{}, 2)
 		f.readAll(t)
 		before := f.inner.reads()
-		if _, err := f.cache.UpdateTask(ctx, f.user.ID, storetest.NewTaskID(t), core.TaskPatch{Title: ptr("x"), UpdatedAt: time.Now()}); !errors.Is(err, core.ErrNotFound) {
+		if _, err := f.cache.UpdateTask(ctx, f.user.ID, storetest.NewTaskID(t), core.TaskPatch{Title: ptr[core.Title]("x"), UpdatedAt: time.Now()}); !errors.Is(err, core.ErrNotFound) {
 			t.Fatalf("UpdateTask(unknown) = %v, want ErrNotFound", err)
 		}
 		f.readAll(t)
@@ -337,7 +337,7 @@ func TestWritesInvalidate(t *testing.T) {
 			}()
 		}
 		for i := range 15 {
-			if err := f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "t")); err != nil {
+			if err := f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "t"), 0); err != nil {
 				t.Fatal(err)
 			}
 			if got := len(f.titles(t)); got != i+1 {

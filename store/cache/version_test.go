@@ -43,9 +43,9 @@ func TestGetUserVersion(t *testing.T) {
 	})
 	t.Run("ChangesWithEachWrite", func(t *testing.T) {
 		seen := map[string]bool{version(t): true}
-		title, role := "renamed", core.RoleAdmin
+		title, role := core.Title("renamed"), core.RoleAdmin
 		writes := map[string]func() error{
-			"CreateTask": func() error { return f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "new")) },
+			"CreateTask": func() error { return f.cache.CreateTask(ctx, storetest.NewTask(t, f.user.ID, "new"), 0) },
 			"UpdateTask": func() error {
 				_, err := f.cache.UpdateTask(ctx, f.user.ID, f.tasks[0].ID, core.TaskPatch{Title: &title})
 				return err

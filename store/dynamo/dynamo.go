@@ -20,8 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -51,9 +49,12 @@ const (
 	attrOwner        = "owner"
 	attrValue        = "value"
 
-	userIDPrefix     = "VAH"
+	attrActive    = "active"
+	attrTaskCount = "task_count"
+
 	emailGuardPrefix = "EMAIL#"
 	userSequenceKey  = "SEQUENCE#users"
+	adminCounterKey  = "COUNTER#admins" // attribute active: how many active admins
 
 	// maxKeyLen is DynamoDB's limit for a sort key (partition keys allow
 	// 2048): longer ids cannot name anything stored.
@@ -93,9 +94,6 @@ type userItem struct {
 	Role             string `dynamodbav:"role"`
 	ActivationStatus string `dynamodbav:"activation_status"`
 	CreatedAt        string `dynamodbav:"created_at"`
-	PendingCount     int    `dynamodbav:"pending_count"`
-	OngoingCount     int    `dynamodbav:"ongoing_count"`
-	CompleteCount    int    `dynamodbav:"complete_count"`
 }
 
 // guardItem reserves an email for its owner.
@@ -115,19 +113,13 @@ type taskItem struct {
 	StatusTaskID string `dynamodbav:"status_task_id"`
 }
 
-type statsItem struct {
-	PendingCount  int `dynamodbav:"pending_count"`
-	OngoingCount  int `dynamodbav:"ongoing_count"`
-	CompleteCount int `dynamodbav:"complete_count"`
-}
-
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func parseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }
 
 func toUserItem(u core.User) userItem {
 	return userItem{
-		UserID: u.ID, Username: u.Username, Email: u.Email, Password: u.PasswordHash,
+		UserID: u.ID, Username: string(u.Username), Email: string(u.Email), Password: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: formatTime(u.CreatedAt),
 	}
 }
@@ -138,7 +130,7 @@ func (it userItem) user() (core.User, error) {
 		return core.User{}, fmt.Errorf("dynamo: user %s: bad created_at: %w", it.UserID, err)
 	}
 	return core.User{
-		ID: it.UserID, Username: it.Username, Email: it.Email, PasswordHash: it.Password,
+		ID: it.UserID, Username: core.Username(it.Username), Email: core.Email(it.Email), PasswordHash: it.Password,
 		Role: core.Role(it.Role), ActivationStatus: core.ActivationStatus(it.ActivationStatus), CreatedAt: created,
 	}, nil
 }
@@ -147,7 +139,7 @@ func statusTaskID(st core.TaskStatus, taskID string) string { return string(st) 
 
 func toTaskItem(t core.Task) taskItem {
 	return taskItem{
-		UserID: t.UserID, TaskID: t.ID, Title: t.Title, Description: t.Description, Status: string(t.Status),
+		UserID: t.UserID, TaskID: t.ID, Title: string(t.Title), Description: string(t.Description), Status: string(t.Status),
 		CreatedAt: formatTime(t.CreatedAt), UpdatedAt: formatTime(t.UpdatedAt), StatusTaskID: statusTaskID(t.Status, t.ID),
 	}
 }
@@ -162,7 +154,7 @@ func (it taskItem) task() (core.Task, error) {
 		return core.Task{}, fmt.Errorf("dynamo: task %s: bad updated_at: %w", it.TaskID, err)
 	}
 	return core.Task{
-		ID: it.TaskID, UserID: it.UserID, Title: it.Title, Description: it.Description,
+		ID: it.TaskID, UserID: it.UserID, Title: core.Title(it.Title), Description: core.Description(it.Description),
 		Status: core.TaskStatus(it.Status), CreatedAt: created, UpdatedAt: updated,
 	}, nil
 }
@@ -199,44 +191,15 @@ func counter(st core.TaskStatus) string { return string(st) + "_count" }
 // ---- input checks ----
 
 // validKey reports whether s can be a key value at all; anything else
-// cannot name a stored item.
+// cannot name a stored item (DynamoDB would refuse the request).
 func validKey(s string) bool { return s != "" && len(s) <= maxKeyLen && utf8.ValidString(s) }
 
-// validUserID reports whether id can name a user (not a guard or the
-// sequence).
-func validUserID(id string) bool {
-	digits, ok := strings.CutPrefix(id, userIDPrefix)
-	if !ok || digits == "" || !validKey(id) {
-		return false
-	}
-	_, err := strconv.ParseUint(digits, 10, 64)
-	return err == nil
-}
-
-func validStatus(st core.TaskStatus) error {
-	switch st {
-	case core.StatusPending, core.StatusOngoing, core.StatusComplete:
-		return nil
-	}
-	return invalid("unknown task status %q", st)
-}
+// guardKey is the key of the item that reserves an email key.
+func guardKey(k core.EmailKey) string { return emailGuardPrefix + string(k) }
 
 // ---- errors ----
 
-var (
-	errUserNotFound = &core.Error{Code: core.CodeNotFound, Message: "User not found"}
-	errTaskNotFound = &core.Error{Code: core.CodeNotFound, Message: "Task not found"}
-	errEmailTaken   = &core.Error{Code: core.CodeConflict, Message: "Email already registered"}
-	errTaskExists   = &core.Error{Code: core.CodeConflict, Message: "Task already exists"}
-)
-
-func invalid(format string, args ...any) error {
-	return &core.Error{Code: core.CodeInvalid, Message: fmt.Sprintf(format, args...)}
-}
-
-func unavailable(cause error) error {
-	return &core.Error{Code: core.CodeUnavailable, Message: "The database is temporarily unavailable; try again later", Err: cause}
-}
+func unavailable(cause error) error { return &core.Error{Code: core.CodeUnavailable, Err: cause} }
 
 // throttleCodes are API error codes meaning "too much load right now".
 var throttleCodes = map[string]bool{

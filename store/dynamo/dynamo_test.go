@@ -138,7 +138,11 @@ func storedCounters(tb testing.TB, client *dynamodb.Client, tables dynamo.Tables
 		}
 		return int(f)
 	}
-	return core.TaskStats{Pending: n("pending_count"), Ongoing: n("ongoing_count"), Complete: n("complete_count")}
+	var st core.TaskStats
+	for _, status := range core.TaskStatuses {
+		st = st.Add(status, n(string(status)+"_count"))
+	}
+	return st
 }
 
 func wantErrIs(tb testing.TB, err, target error) {
@@ -178,7 +182,7 @@ func TestDynamoDB(t *testing.T) {
 					email = strings.ToLower(email)
 				}
 				in := storetest.NewUser(email)
-				in.Username = fmt.Sprint("racer", i)
+				in.Username = core.Username(fmt.Sprint("racer", i))
 				users[i], errs[i] = s.CreateUser(t.Context(), in)
 			})
 		}
@@ -223,7 +227,7 @@ func TestDynamoDB(t *testing.T) {
 		for i := range users {
 			users[i] = storetest.MustCreateUser(t, s, storetest.UniqueEmail("mover"))
 		}
-		target := storetest.UniqueEmail("wanted")
+		target := core.Email(storetest.UniqueEmail("wanted"))
 		errs := make([]error, n)
 		var wg sync.WaitGroup
 		for i, u := range users {
@@ -258,10 +262,10 @@ func TestDynamoDB(t *testing.T) {
 			if i == winner {
 				email = target
 			}
-			if guards[email] != u.ID {
-				t.Errorf("guard of %s owned by %v, want %s", email, guards[email], u.ID)
+			if guards[string(email.Key())] != u.ID {
+				t.Errorf("guard of %s owned by %v, want %s", email, guards[string(email.Key())], u.ID)
 			}
-			got, err := s.GetUserByEmail(t.Context(), email)
+			got, err := s.GetUserByEmail(t.Context(), email.Key())
 			if err != nil || got.ID != u.ID {
 				t.Errorf("GetUserByEmail(%s) = %s, %v; want %s", email, got.ID, err, u.ID)
 			}
@@ -289,7 +293,7 @@ func TestDynamoDB(t *testing.T) {
 					}
 					// ...and creates, moves and deletes their own.
 					own := storetest.NewTask(t, u.ID, fmt.Sprintf("w%d-%d", w, i))
-					if err := s.CreateTask(t.Context(), own); err != nil {
+					if err := s.CreateTask(t.Context(), own, 0); err != nil {
 						errs <- fmt.Errorf("create: %w", err)
 						continue
 					}
@@ -374,8 +378,8 @@ func testItemLayout(t *testing.T, client *dynamodb.Client) {
 		t.Errorf("user id %q, want VAH + a number", u.ID)
 	}
 	for name, want := range map[string]any{
-		"user_id": u.ID, "username": "Layout", "email": "layout.check@example.com", "role": "user",
-		"activation_status": "active", "pending_count": 0.0, "ongoing_count": 1.0, "complete_count": 0.0,
+		"user_id": u.ID, "username": "Layout", "email": "Layout.Check@example.com", "role": "user",
+		"activation_status": "active", "pending_count": 0.0, "ongoing_count": 1.0, "complete_count": 0.0, "task_count": 1.0,
 	} {
 		if user[name] != want {
 			t.Errorf("user item %s = %#v, want %#v", name, user[name], want)
@@ -408,7 +412,7 @@ func testItemLayout(t *testing.T, client *dynamodb.Client) {
 
 	item := rawItem(t, client, tables.Tasks, map[string]string{"user_id": u.ID, "task_id": task.ID})
 	for name, want := range map[string]any{
-		"user_id": u.ID, "task_id": task.ID, "title": "layout", "description": task.Description,
+		"user_id": u.ID, "task_id": task.ID, "title": "layout", "description": string(task.Description),
 		"status": "ongoing", "status_task_id": "ongoing#" + task.ID,
 	} {
 		if item[name] != want {
@@ -433,7 +437,7 @@ func testCanceledTransactions(t *testing.T, client *dynamodb.Client) {
 
 	t.Run("TaskOfAnUnknownUserIsNotStored", func(t *testing.T) {
 		ghost := storetest.NewTask(t, "VAH999999", "orphan")
-		wantErrIs(t, s.CreateTask(t.Context(), ghost), core.ErrNotFound)
+		wantErrIs(t, s.CreateTask(t.Context(), ghost, 0), core.ErrNotFound)
 		if it := rawItem(t, client, tables.Tasks, map[string]string{"user_id": ghost.UserID, "task_id": ghost.ID}); it != nil {
 			t.Fatalf("the task was stored although its counter update failed: %v", it)
 		}
@@ -444,7 +448,7 @@ func testCanceledTransactions(t *testing.T, client *dynamodb.Client) {
 
 	t.Run("DuplicateEmailStoresNoUser", func(t *testing.T) {
 		before := len(rawScan(t, client, tables.Users))
-		_, err := s.CreateUser(t.Context(), storetest.NewUser(other.Email))
+		_, err := s.CreateUser(t.Context(), storetest.NewUser(string(other.Email)))
 		wantErrIs(t, err, core.ErrConflict)
 		after := rawScan(t, client, tables.Users)
 		// Only the sequence moved (a burned number); no user, no guard.
@@ -454,16 +458,17 @@ func testCanceledTransactions(t *testing.T, client *dynamodb.Client) {
 	})
 
 	t.Run("TakenEmailLeavesUserAndGuardsAlone", func(t *testing.T) {
-		_, err := s.UpdateUser(t.Context(), owner.ID, core.UserPatch{Email: &other.Email, Username: aws.String("changed")})
+		changed := core.Username("changed")
+		_, err := s.UpdateUser(t.Context(), owner.ID, core.UserPatch{Email: &other.Email, Username: &changed})
 		wantErrIs(t, err, core.ErrConflict)
 		u := rawItem(t, client, tables.Users, map[string]string{"user_id": owner.ID})
-		if u["username"] != owner.Username || u["email"] != owner.Email {
+		if u["username"] != string(owner.Username) || u["email"] != string(owner.Email) {
 			t.Fatalf("user changed by a refused update: %v", u)
 		}
-		if g := rawItem(t, client, tables.Users, map[string]string{"user_id": "EMAIL#" + owner.Email}); g["owner"] != owner.ID {
+		if g := rawItem(t, client, tables.Users, map[string]string{"user_id": "EMAIL#" + string(owner.Email.Key())}); g["owner"] != owner.ID {
 			t.Fatalf("own guard %v after a refused update", g)
 		}
-		if g := rawItem(t, client, tables.Users, map[string]string{"user_id": "EMAIL#" + other.Email}); g["owner"] != other.ID {
+		if g := rawItem(t, client, tables.Users, map[string]string{"user_id": "EMAIL#" + string(other.Email.Key())}); g["owner"] != other.ID {
 			t.Fatalf("other's guard %v after a refused update", g)
 		}
 	})
@@ -479,7 +484,8 @@ func testCanceledTransactions(t *testing.T, client *dynamodb.Client) {
 			t.Fatal(err)
 		}
 		st := core.StatusComplete
-		_, err = s.UpdateTask(t.Context(), owner.ID, task.ID, core.TaskPatch{Status: &st, Title: aws.String("moved"), UpdatedAt: time.Now()})
+		moved := core.Title("moved")
+		_, err = s.UpdateTask(t.Context(), owner.ID, task.ID, core.TaskPatch{Status: &st, Title: &moved, UpdatedAt: time.Now()})
 		if err == nil {
 			t.Fatal("status move without a counter to move succeeded")
 		}
@@ -490,7 +496,7 @@ func testCanceledTransactions(t *testing.T, client *dynamodb.Client) {
 		if _, err := client.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: &tables.Users, Item: saved.Item}); err != nil {
 			t.Fatal(err)
 		}
-		if c := storedCounters(t, client, tables, owner.ID); c != (core.TaskStats{Pending: 1}) {
+		if c := storedCounters(t, client, tables, owner.ID); c != (core.TaskStats{}.Add(core.StatusPending, 1)) {
 			t.Fatalf("counters %+v, want one pending", c)
 		}
 	})

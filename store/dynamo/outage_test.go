@@ -152,7 +152,7 @@ func TestTransactionConflicts(t *testing.T) {
 	t.Run("RetriedUntilTheyClear", func(t *testing.T) {
 		endpoint, calls := conflictServer(t, 3)
 		s := dynamo.New(newClient(t, endpoint, nil), dynamo.Tables{Users: "u", Tasks: "t"})
-		if err := s.CreateTask(t.Context(), storetest.NewTask(t, "VAH1", "contended")); err != nil {
+		if err := s.CreateTask(t.Context(), storetest.NewTask(t, "VAH1", "contended"), 0); err != nil {
 			t.Fatalf("CreateTask: %v", err)
 		}
 		if n := calls.Load(); n != 4 {
@@ -163,7 +163,7 @@ func TestTransactionConflicts(t *testing.T) {
 	t.Run("PersistentIsErrUnavailable", func(t *testing.T) {
 		endpoint, calls := conflictServer(t, 1000)
 		s := dynamo.New(newClient(t, endpoint, nil), dynamo.Tables{Users: "u", Tasks: "t"})
-		err := s.CreateTask(t.Context(), storetest.NewTask(t, "VAH1", "contended"))
+		err := s.CreateTask(t.Context(), storetest.NewTask(t, "VAH1", "contended"), 0)
 		wantUnavailable(t, err)
 		if n := calls.Load(); n != 10 {
 			t.Fatalf("%d transactions sent, want 10 (bounded retries)", n)

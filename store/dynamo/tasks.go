@@ -15,18 +15,30 @@ import (
 )
 
 // countUpdate is the transaction item that adds delta[st] to userID's
-// counter of each status st, if userID is a user.
-func (s *Store) countUpdate(userID string, delta map[core.TaskStatus]int) (types.TransactWriteItem, error) {
+// counter of each status st (and their sum to task_count), if userID is a
+// user; with limit > 0, only while task_count is below limit (a missing
+// task_count, on users written before it existed, counts as 0 until
+// `taskapi verify -repair` recounts it).
+func (s *Store) countUpdate(userID string, delta map[core.TaskStatus]int, limit int) (types.TransactWriteItem, error) {
 	var add expression.UpdateBuilder
+	total := 0
 	for _, st := range core.TaskStatuses { // a fixed order: stable expressions
 		if n, ok := delta[st]; ok && n != 0 {
 			add = add.Add(expression.Name(counter(st)), expression.Value(n))
+			total += n
 		}
 	}
-	expr, err := expression.NewBuilder().
-		WithUpdate(add).
-		WithCondition(expression.Name(attrEmail).AttributeExists()).
-		Build()
+	if total != 0 {
+		add = add.Add(expression.Name(attrTaskCount), expression.Value(total))
+	}
+	cond := expression.Name(attrEmail).AttributeExists()
+	if limit > 0 {
+		cond = cond.And(expression.Or(
+			expression.Name(attrTaskCount).AttributeNotExists(),
+			expression.Name(attrTaskCount).LessThan(expression.Value(limit)),
+		))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(add).WithCondition(cond).Build()
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
@@ -34,47 +46,35 @@ func (s *Store) countUpdate(userID string, delta map[core.TaskStatus]int) (types
 		TableName: &s.tables.Users, Key: userKey(userID),
 		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	}}, nil
 }
 
 // CreateTask stores t and adds it to its owner's counters in one
-// transaction: ErrConflict if the id is taken, ErrNotFound if the owner is
-// not a user.
-func (s *Store) CreateTask(ctx context.Context, t core.Task) error {
-	if !validKey(t.ID) || !validKey(t.UserID) {
-		return invalid("task id and user id are required")
-	}
-	if err := validStatus(t.Status); err != nil {
-		return err
-	}
-	if !validUserID(t.UserID) {
-		return errUserNotFound
-	}
+// transaction: ErrConflict if the id is taken, ErrPrecondition if the owner
+// has limit tasks already.
+func (s *Store) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	item, err := attributevalue.MarshalMap(toTaskItem(t))
 	if err != nil {
 		return fmt.Errorf("dynamo: CreateTask: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.Name(attrTaskID).AttributeNotExists()).Build()
+	put, err := putIfAbsent(s.tables.Tasks, item, attrTaskID)
 	if err != nil {
 		return err
 	}
-	count, err := s.countUpdate(t.UserID, map[core.TaskStatus]int{t.Status: 1})
+	count, err := s.countUpdate(t.UserID, map[core.TaskStatus]int{t.Status: 1}, limit)
 	if err != nil {
 		return err
 	}
-	err = s.transact(ctx, "CreateTask",
-		types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.tables.Tasks, Item: item,
-			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-		}},
-		count,
-	)
+	err = s.transact(ctx, "CreateTask", txItem{"task", put}, txItem{"owner", count})
 	var c *canceled
 	switch {
-	case errors.As(err, &c) && c.failed(0):
-		return errTaskExists
-	case errors.As(err, &c) && c.failed(1):
-		return errUserNotFound
+	case errors.As(err, &c) && c.failed("task"):
+		return core.ErrConflict
+	case errors.As(err, &c) && c.failed("owner") && c.item("owner")[attrEmail] != nil:
+		return core.ErrPrecondition
+	case errors.As(err, &c) && c.failed("owner"):
+		return fmt.Errorf("dynamo: CreateTask: no user %s: %w", t.UserID, core.ErrNotFound)
 	case err != nil:
 		return err
 	}
@@ -84,9 +84,6 @@ func (s *Store) CreateTask(ctx context.Context, t core.Task) error {
 // GetTask returns userID's task taskID (a strongly consistent read) or
 // ErrNotFound.
 func (s *Store) GetTask(ctx context.Context, userID, taskID string) (core.Task, error) {
-	if !validKey(userID) || !validKey(taskID) {
-		return core.Task{}, errTaskNotFound
-	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.tables.Tasks, Key: taskKey(userID, taskID), ConsistentRead: aws.Bool(true),
 	})
@@ -94,7 +91,7 @@ func (s *Store) GetTask(ctx context.Context, userID, taskID string) (core.Task, 
 		return core.Task{}, s.fail("GetTask", err)
 	}
 	if out.Item == nil {
-		return core.Task{}, errTaskNotFound
+		return core.Task{}, core.ErrNotFound
 	}
 	return decodeTask(out.Item)
 }
@@ -105,14 +102,6 @@ func (s *Store) GetTask(ctx context.Context, userID, taskID string) (core.Task, 
 // counters' move; if another write got there first, it starts again from
 // the task as that write left it (bounded).
 func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
-	if !validKey(userID) || !validKey(taskID) {
-		return core.Task{}, errTaskNotFound
-	}
-	if p.Status != nil {
-		if err := validStatus(*p.Status); err != nil {
-			return core.Task{}, err
-		}
-	}
 	if p.Status == nil {
 		return s.updateTaskItem(ctx, userID, taskID, p, nil)
 	}
@@ -165,11 +154,11 @@ func taskSet(p core.TaskPatch) (expression.UpdateBuilder, int) {
 		n   int
 	)
 	if p.Title != nil {
-		set = set.Set(expression.Name("title"), expression.Value(*p.Title))
+		set = set.Set(expression.Name("title"), expression.Value(string(*p.Title)))
 		n++
 	}
 	if p.Description != nil {
-		set = set.Set(expression.Name("description"), expression.Value(*p.Description))
+		set = set.Set(expression.Name("description"), expression.Value(string(*p.Description)))
 		n++
 	}
 	if !p.UpdatedAt.IsZero() {
@@ -218,7 +207,7 @@ func (s *Store) updateTaskItem(ctx context.Context, userID, taskID string, p cor
 	})
 	if ccf, ok := conditionFailed(err); ok {
 		if cur == nil || ccf.Item == nil {
-			return core.Task{}, errTaskNotFound
+			return core.Task{}, core.ErrNotFound
 		}
 		return core.Task{}, &staleTask{userID: userID, taskID: taskID, item: ccf.Item}
 	}
@@ -240,49 +229,35 @@ func (s *Store) moveTask(ctx context.Context, cur core.Task, p core.TaskPatch) (
 	if err != nil {
 		return core.Task{}, err
 	}
-	count, err := s.countUpdate(cur.UserID, map[core.TaskStatus]int{cur.Status: -1, to: 1})
+	count, err := s.countUpdate(cur.UserID, map[core.TaskStatus]int{cur.Status: -1, to: 1}, 0)
 	if err != nil {
 		return core.Task{}, err
 	}
 	err = s.transact(ctx, "UpdateTask",
-		types.TransactWriteItem{Update: &types.Update{
+		txItem{"task", types.TransactWriteItem{Update: &types.Update{
 			TableName: &s.tables.Tasks, Key: taskKey(cur.UserID, cur.ID),
 			UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
 			ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-		}},
-		count,
+		}}},
+		txItem{"owner", count},
 	)
 	var c *canceled
 	switch {
-	case errors.As(err, &c) && c.failed(0):
-		return core.Task{}, &staleTask{userID: cur.UserID, taskID: cur.ID, item: c.item(0)}
-	case errors.As(err, &c) && c.failed(1):
+	case errors.As(err, &c) && c.failed("task"):
+		return core.Task{}, &staleTask{userID: cur.UserID, taskID: cur.ID, item: c.item("task")}
+	case errors.As(err, &c) && c.failed("owner"):
 		return core.Task{}, fmt.Errorf("dynamo: UpdateTask: task %s belongs to no user %s", cur.ID, cur.UserID)
 	case err != nil:
 		return core.Task{}, err
 	}
-	t := cur
-	if p.Title != nil {
-		t.Title = *p.Title
-	}
-	if p.Description != nil {
-		t.Description = *p.Description
-	}
-	if !p.UpdatedAt.IsZero() {
-		t.UpdatedAt = p.UpdatedAt
-	}
-	t.Status = to
 	// As it reads back: times in UTC, at the stored precision.
-	return toTaskItem(t).task()
+	return toTaskItem(p.Apply(cur)).task()
 }
 
 // DeleteTask removes the task and uncounts it in one transaction,
 // conditioned on the status it was read with (retried if it changed).
 func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
-	if !validKey(userID) || !validKey(taskID) {
-		return errTaskNotFound
-	}
 	cur, err := s.GetTask(ctx, userID, taskID)
 	if err != nil {
 		return err
@@ -294,27 +269,27 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 		if err != nil {
 			return err
 		}
-		count, err := s.countUpdate(userID, map[core.TaskStatus]int{cur.Status: -1})
+		count, err := s.countUpdate(userID, map[core.TaskStatus]int{cur.Status: -1}, 0)
 		if err != nil {
 			return err
 		}
 		err = s.transact(ctx, "DeleteTask",
-			types.TransactWriteItem{Delete: &types.Delete{
+			txItem{"task", types.TransactWriteItem{Delete: &types.Delete{
 				TableName: &s.tables.Tasks, Key: taskKey(userID, taskID),
 				ConditionExpression: expr.Condition(), ExpressionAttributeNames: expr.Names(),
 				ExpressionAttributeValues:           expr.Values(),
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-			}},
-			count,
+			}}},
+			txItem{"owner", count},
 		)
 		var c *canceled
 		switch {
-		case errors.As(err, &c) && c.failed(0):
-			if cur, err = s.current(ctx, &staleTask{userID: userID, taskID: taskID, item: c.item(0)}); err != nil {
+		case errors.As(err, &c) && c.failed("task"):
+			if cur, err = s.current(ctx, &staleTask{userID: userID, taskID: taskID, item: c.item("task")}); err != nil {
 				return err
 			}
 			continue
-		case errors.As(err, &c) && c.failed(1):
+		case errors.As(err, &c) && c.failed("owner"):
 			return fmt.Errorf("dynamo: DeleteTask: task %s belongs to no user %s", taskID, userID)
 		case err != nil:
 			return err
@@ -330,20 +305,6 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 // returns short pages (1 MB limit). The table is read strongly consistent;
 // status-index, like any GSI, is eventually consistent.
 func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
-	if q.Limit <= 0 {
-		return nil, false, invalid("limit must be positive")
-	}
-	if q.Status != nil {
-		if err := validStatus(*q.Status); err != nil {
-			return nil, false, err
-		}
-	}
-	if q.After != "" && !validKey(q.After) {
-		return nil, false, invalid("invalid task position")
-	}
-	if !validKey(userID) {
-		return []core.Task{}, false, nil
-	}
 	key := expression.Key(attrUserID).Equal(expression.Value(userID))
 	in := &dynamodb.QueryInput{TableName: &s.tables.Tasks}
 	var start map[string]types.AttributeValue
@@ -398,14 +359,11 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 // TaskStats reads userID's counters from the user item: one strongly
 // consistent read. Zero for anyone without tasks, or unknown.
 func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, error) {
-	if !validUserID(userID) {
-		return core.TaskStats{}, nil
+	names := make([]expression.NameBuilder, len(core.TaskStatuses))
+	for i, st := range core.TaskStatuses {
+		names[i] = expression.Name(counter(st))
 	}
-	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(
-		expression.Name(counter(core.StatusPending)),
-		expression.Name(counter(core.StatusOngoing)),
-		expression.Name(counter(core.StatusComplete)),
-	)).Build()
+	proj, err := expression.NewBuilder().WithProjection(expression.NamesList(names[0], names[1:]...)).Build()
 	if err != nil {
 		return core.TaskStats{}, err
 	}
@@ -416,9 +374,13 @@ func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, e
 	if err != nil {
 		return core.TaskStats{}, s.fail("TaskStats", err)
 	}
-	var it statsItem
-	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+	var counts map[string]int
+	if err := attributevalue.UnmarshalMap(out.Item, &counts); err != nil {
 		return core.TaskStats{}, fmt.Errorf("dynamo: TaskStats: decode: %w", err)
 	}
-	return core.TaskStats{Pending: it.PendingCount, Ongoing: it.OngoingCount, Complete: it.CompleteCount}, nil
+	var st core.TaskStats
+	for _, status := range core.TaskStatuses {
+		st = st.Add(status, counts[counter(status)])
+	}
+	return st, nil
 }

@@ -20,33 +20,54 @@ import (
 // read and the write.
 const maxWriteAttempts = 10
 
+// txItem is one item of a transaction, named so that a cancellation's
+// reasons (which DynamoDB lists by position) are read by what they concern.
+type txItem struct {
+	name string
+	item types.TransactWriteItem
+}
+
 // canceled is a transaction DynamoDB cancelled because the condition of at
 // least one item failed; nothing of it was written.
 type canceled struct {
 	op      string
+	names   []string // of the items, in order
 	reasons []types.CancellationReason
 }
 
 func (c *canceled) Error() string {
 	codes := make([]string, len(c.reasons))
 	for i, r := range c.reasons {
-		codes[i] = aws.ToString(r.Code)
+		name := "?"
+		if i < len(c.names) {
+			name = c.names[i]
+		}
+		codes[i] = name + "=" + aws.ToString(r.Code)
 	}
 	return "dynamo: " + c.op + ": transaction canceled: [" + strings.Join(codes, " ") + "]"
 }
 
-// failed reports whether the condition of item i failed.
-func (c *canceled) failed(i int) bool {
-	return i < len(c.reasons) && aws.ToString(c.reasons[i].Code) == "ConditionalCheckFailed"
+func (c *canceled) reason(name string) (types.CancellationReason, bool) {
+	for i, n := range c.names {
+		if n == name && i < len(c.reasons) {
+			return c.reasons[i], true
+		}
+	}
+	return types.CancellationReason{}, false
 }
 
-// item returns item i as it was when its condition failed, if DynamoDB
-// returned it (ReturnValuesOnConditionCheckFailure ALL_OLD and it existed).
-func (c *canceled) item(i int) map[string]types.AttributeValue {
-	if i < len(c.reasons) {
-		return c.reasons[i].Item
-	}
-	return nil
+// failed reports whether the condition of the item named name failed.
+func (c *canceled) failed(name string) bool {
+	r, ok := c.reason(name)
+	return ok && aws.ToString(r.Code) == "ConditionalCheckFailed"
+}
+
+// item returns the item named name as it was when its condition failed, if
+// DynamoDB returned it (ReturnValuesOnConditionCheckFailure ALL_OLD and it
+// existed).
+func (c *canceled) item(name string) map[string]types.AttributeValue {
+	r, _ := c.reason(name)
+	return r.Item
 }
 
 func (c *canceled) any(code string) bool {
@@ -63,7 +84,12 @@ func (c *canceled) any(code string) bool {
 // conflicting transaction in flight, or throttling, is retried a bounded
 // number of times with jittered backoff, then reported as unavailable.
 // Every other error is already translated (see fail).
-func (s *Store) transact(ctx context.Context, op string, items ...types.TransactWriteItem) error {
+func (s *Store) transact(ctx context.Context, op string, named ...txItem) error {
+	items := make([]types.TransactWriteItem, len(named))
+	names := make([]string, len(named))
+	for i, n := range named {
+		items[i], names[i] = n.item, n.name
+	}
 	for attempt := 1; ; attempt++ {
 		// A fresh input each time: the SDK fills in a new idempotency token,
 		// so a retried request is not mistaken for the cancelled one.
@@ -75,7 +101,7 @@ func (s *Store) transact(ctx context.Context, op string, items ...types.Transact
 		if !errors.As(err, &tce) {
 			return s.fail(op, err)
 		}
-		c := &canceled{op: op, reasons: tce.CancellationReasons}
+		c := &canceled{op: op, names: names, reasons: tce.CancellationReasons}
 		if c.any("ConditionalCheckFailed") {
 			return c
 		}
@@ -115,6 +141,4 @@ func errContention(op string) error {
 	return contention(fmt.Errorf("dynamo: %s: still contended after %d attempts", op, maxWriteAttempts))
 }
 
-func contention(cause error) error {
-	return &core.Error{Code: core.CodeUnavailable, Message: "Too many concurrent changes; try again", Err: cause}
-}
+func contention(cause error) error { return &core.Error{Code: core.CodeUnavailable, Err: cause} }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -16,12 +14,11 @@ import (
 	"github.com/taskapi/taskapi/core"
 )
 
-// nextUserSeq takes the next number of the user id sequence: an atomic
-// counter, so concurrent registrations never share one. A number burned by
-// a registration that then fails is simply skipped.
-func (s *Store) nextUserSeq(ctx context.Context) (uint64, error) {
+// ReserveUserNumbers adds n to the sequence item: an atomic counter, so
+// concurrent reservations never share a number.
+func (s *Store) ReserveUserNumbers(ctx context.Context, n int) (uint64, error) {
 	expr, err := expression.NewBuilder().
-		WithUpdate(expression.Add(expression.Name(attrValue), expression.Value(1))).
+		WithUpdate(expression.Add(expression.Name(attrValue), expression.Value(n))).
 		Build()
 	if err != nil {
 		return 0, err
@@ -35,96 +32,111 @@ func (s *Store) nextUserSeq(ctx context.Context) (uint64, error) {
 		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
 	if err != nil {
-		return 0, s.fail("CreateUser: next id", err)
+		return 0, s.fail("ReserveUserNumbers", err)
 	}
 	var seq struct {
 		Value uint64 `dynamodbav:"value"`
 	}
-	if err := attributevalue.UnmarshalMap(out.Attributes, &seq); err != nil || seq.Value == 0 {
-		return 0, fmt.Errorf("dynamo: CreateUser: bad sequence value %v: %w", out.Attributes[attrValue], err)
+	if err := attributevalue.UnmarshalMap(out.Attributes, &seq); err != nil || seq.Value < uint64(n) {
+		return 0, fmt.Errorf("dynamo: ReserveUserNumbers: bad sequence value %v: %w", out.Attributes[attrValue], err)
 	}
-	return seq.Value, nil
+	return seq.Value - uint64(n) + 1, nil
 }
 
-// CreateUser stores u as "VAH" + the next sequence number, together with
-// the guard item that reserves its email, in one transaction.
-func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) {
-	u.Email = strings.ToLower(u.Email)
-	if !validKey(emailGuardPrefix + u.Email) {
-		return core.User{}, invalid("email is required")
-	}
-	if err := ctx.Err(); err != nil {
-		return core.User{}, err // do not burn a sequence number
-	}
-	n, err := s.nextUserSeq(ctx)
+func absent(attr string) (expression.Expression, error) {
+	return expression.NewBuilder().WithCondition(expression.Name(attr).AttributeNotExists()).Build()
+}
+
+func putIfAbsent(table string, item map[string]types.AttributeValue, attr string) (types.TransactWriteItem, error) {
+	cond, err := absent(attr)
 	if err != nil {
-		return core.User{}, err
+		return types.TransactWriteItem{}, err
 	}
-	u.ID = userIDPrefix + strconv.FormatUint(n, 10)
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName: &table, Item: item,
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
+	}}, nil
+}
+
+// CreateUser stores u together with the guard item that reserves its email
+// key (and counts it if it is an active admin), in one transaction.
+func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) {
 	item, err := attributevalue.MarshalMap(toUserItem(u))
 	if err != nil {
 		return core.User{}, fmt.Errorf("dynamo: CreateUser: %w", err)
 	}
-	guard, err := attributevalue.MarshalMap(guardItem{Key: emailGuardPrefix + u.Email, Owner: u.ID})
+	zero := &types.AttributeValueMemberN{Value: "0"}
+	for _, st := range core.TaskStatuses {
+		item[counter(st)] = zero
+	}
+	item[attrTaskCount] = zero
+	key := guardKey(u.Email.Key())
+	if !validKey(key) {
+		return core.User{}, fmt.Errorf("dynamo: CreateUser: unusable email key")
+	}
+	guard, err := attributevalue.MarshalMap(guardItem{Key: key, Owner: u.ID})
 	if err != nil {
 		return core.User{}, fmt.Errorf("dynamo: CreateUser: %w", err)
 	}
-	absent, err := expression.NewBuilder().WithCondition(expression.Name(attrUserID).AttributeNotExists()).Build()
+	putUser, err := putIfAbsent(s.tables.Users, item, attrUserID)
 	if err != nil {
 		return core.User{}, err
 	}
-	err = s.transact(ctx, "CreateUser",
-		types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.tables.Users, Item: item,
-			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-		}},
-		types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.tables.Users, Item: guard,
-			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-		}},
-	)
-	var c *canceled
-	switch {
-	case errors.As(err, &c) && c.failed(1):
-		return core.User{}, errEmailTaken
-	case err != nil:
-		return core.User{}, err
-	}
-	// What was stored, as it reads back (times in UTC).
-	stored, err := toUserItem(u).user()
+	putGuard, err := putIfAbsent(s.tables.Users, guard, attrUserID)
 	if err != nil {
 		return core.User{}, err
 	}
-	return stored, nil
+	items := []txItem{{"user", putUser}, {"guard", putGuard}}
+	if u.IsAdmin() && u.IsActive() {
+		count, err := s.adminCount(1, false)
+		if err != nil {
+			return core.User{}, err
+		}
+		items = append(items, txItem{"admins", count})
+	}
+	for range maxWriteAttempts {
+		err = s.transact(ctx, "CreateUser", items...)
+		var c *canceled
+		switch {
+		case errors.As(err, &c) && (c.failed("user") || c.failed("guard")):
+			return core.User{}, core.ErrConflict
+		case errors.As(err, &c) && c.failed("admins"):
+			if err := s.countAdmins(ctx); err != nil {
+				return core.User{}, err
+			}
+			continue
+		case err != nil:
+			return core.User{}, err
+		}
+		// What was stored, as it reads back (times in UTC).
+		return toUserItem(u).user()
+	}
+	return core.User{}, errContention("CreateUser")
 }
 
 // GetUser returns user id (a strongly consistent read) or ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
-	if !validUserID(id) {
-		return core.User{}, errUserNotFound
-	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.tables.Users, Key: userKey(id), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return core.User{}, s.fail("GetUser", err)
 	}
-	if out.Item == nil || out.Item[attrEmail] == nil {
-		return core.User{}, errUserNotFound
+	if out.Item == nil || out.Item[attrEmail] == nil { // guards and counters have no email
+		return core.User{}, core.ErrNotFound
 	}
 	return decodeUser(out.Item)
 }
 
-// GetUserByEmail reads the email's guard item, then its owner: two strongly
+// GetUserByEmail reads the key's guard item, then its owner: two strongly
 // consistent reads, so a user can log in right after registering (the
 // email-index GSI would be eventually consistent).
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (core.User, error) {
-	email = strings.ToLower(email)
-	if email == "" || !validKey(emailGuardPrefix+email) {
-		return core.User{}, errUserNotFound
+func (s *Store) GetUserByEmail(ctx context.Context, key core.EmailKey) (core.User, error) {
+	if key == "" || !validKey(guardKey(key)) {
+		return core.User{}, core.ErrNotFound
 	}
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.tables.Users, Key: userKey(emailGuardPrefix + email), ConsistentRead: aws.Bool(true),
+		TableName: &s.tables.Users, Key: userKey(guardKey(key)), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
 		return core.User{}, s.fail("GetUserByEmail", err)
@@ -134,75 +146,35 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (core.User, er
 		return core.User{}, fmt.Errorf("dynamo: GetUserByEmail: decode guard: %w", err)
 	}
 	if g.Owner == "" {
-		return core.User{}, errUserNotFound
+		return core.User{}, core.ErrNotFound
 	}
 	u, err := s.GetUser(ctx, g.Owner)
 	if err != nil {
 		return core.User{}, err
 	}
-	if u.Email != email {
+	if u.Email.Key() != key {
 		// The owner changed email between the two reads.
-		return core.User{}, errUserNotFound
+		return core.User{}, core.ErrNotFound
 	}
 	return u, nil
 }
 
-// UpdateUser applies p to user id. Without an email change it is one
-// conditional UpdateItem; an email change also moves the guard item, in one
-// transaction with the user, retried if the user changed meanwhile.
+// UpdateUser applies p to user id. A change of username or password hash
+// alone is one conditional UpdateItem. A change of email, role or status
+// reads the user first, then writes in one transaction conditioned on what
+// was read: the user, the email guards it moves, and the active-admin
+// counter it moves (on condition that another active admin remains, with
+// p.KeepActiveAdmin); it starts again if the user changed meanwhile.
 func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
-	if !validUserID(id) {
-		return core.User{}, errUserNotFound
-	}
-	var newEmail string
-	if p.Email != nil {
-		newEmail = strings.ToLower(*p.Email)
-		if !validKey(emailGuardPrefix + newEmail) {
-			return core.User{}, invalid("email is required")
-		}
-	}
-	fields := []struct {
-		name string
-		v    *string
-	}{
-		{"username", p.Username}, {"password", p.PasswordHash},
-		{"role", (*string)(p.Role)}, {"activation_status", (*string)(p.ActivationStatus)},
-	}
-	// newSet returns a fresh builder each time: builders share their
-	// operation list, so one must never be extended twice.
-	newSet := func() (expression.UpdateBuilder, int) {
-		var (
-			set expression.UpdateBuilder
-			n   int
-		)
-		for _, f := range fields {
-			if f.v != nil {
-				set = set.Set(expression.Name(f.name), expression.Value(*f.v))
-				n++
-			}
-		}
-		return set, n
-	}
-
-	if p.Email == nil {
-		set, n := newSet()
-		return s.updateUserItem(ctx, id, set, n, "")
+	if p.Email == nil && p.Role == nil && p.ActivationStatus == nil {
+		return s.updateUserItem(ctx, id, userSet(p))
 	}
 	for range maxWriteAttempts {
 		cur, err := s.GetUser(ctx, id)
 		if err != nil {
 			return core.User{}, err
 		}
-		var u core.User
-		set, n := newSet()
-		switch {
-		case cur.Email == newEmail && n == 0:
-			return cur, nil
-		case cur.Email == newEmail:
-			u, err = s.updateUserItem(ctx, id, set, n, newEmail)
-		default:
-			u, err = s.moveEmail(ctx, cur, newEmail, set)
-		}
+		u, err := s.updateUserTx(ctx, cur, p)
 		if !errors.Is(err, errRetry) {
 			return u, err
 		}
@@ -213,17 +185,43 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 // errRetry says the optimistic write lost a race and should be redone.
 var errRetry = errors.New("dynamo: concurrent change, retry")
 
-// updateUserItem applies set (n fields) to user id, if it exists; with
-// email, only if that is still the user's email (else errRetry).
-func (s *Store) updateUserItem(ctx context.Context, id string, set expression.UpdateBuilder, n int, email string) (core.User, error) {
-	if n == 0 {
+// userSet returns a fresh SET clause for the fields p sets, nil for none
+// (builders share their operation list, so one must never be extended
+// twice).
+func userSet(p core.UserPatch) *expression.UpdateBuilder {
+	var set *expression.UpdateBuilder
+	add := func(name string, v any) {
+		if set == nil {
+			b := expression.Set(expression.Name(name), expression.Value(v))
+			set = &b
+			return
+		}
+		*set = set.Set(expression.Name(name), expression.Value(v))
+	}
+	if p.Username != nil {
+		add("username", string(*p.Username))
+	}
+	if p.PasswordHash != nil {
+		add("password", *p.PasswordHash)
+	}
+	if p.Role != nil {
+		add("role", string(*p.Role))
+	}
+	if p.ActivationStatus != nil {
+		add("activation_status", string(*p.ActivationStatus))
+	}
+	if p.Email != nil {
+		add(attrEmail, string(*p.Email))
+	}
+	return set
+}
+
+// updateUserItem applies set to user id, if it exists.
+func (s *Store) updateUserItem(ctx context.Context, id string, set *expression.UpdateBuilder) (core.User, error) {
+	if set == nil {
 		return s.GetUser(ctx, id)
 	}
-	cond := expression.Name(attrEmail).AttributeExists()
-	if email != "" {
-		cond = expression.Name(attrEmail).Equal(expression.Value(email))
-	}
-	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(cond).Build()
+	expr, err := expression.NewBuilder().WithUpdate(*set).WithCondition(expression.Name(attrEmail).AttributeExists()).Build()
 	if err != nil {
 		return core.User{}, err
 	}
@@ -237,10 +235,7 @@ func (s *Store) updateUserItem(ctx context.Context, id string, set expression.Up
 		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if _, ok := conditionFailed(err); ok {
-		if email != "" {
-			return core.User{}, errRetry
-		}
-		return core.User{}, errUserNotFound
+		return core.User{}, core.ErrNotFound
 	}
 	if err != nil {
 		return core.User{}, s.fail("UpdateUser", err)
@@ -248,81 +243,166 @@ func (s *Store) updateUserItem(ctx context.Context, id string, set expression.Up
 	return decodeUser(out.Attributes)
 }
 
-// moveEmail changes cur's email to email, with the rest of set, in one
-// transaction: update the user if its email is still cur's, drop the old
-// guard, reserve the new one.
-func (s *Store) moveEmail(ctx context.Context, cur core.User, email string, set expression.UpdateBuilder) (core.User, error) {
-	userExpr, err := expression.NewBuilder().
-		WithUpdate(set.Set(expression.Name(attrEmail), expression.Value(email))).
-		WithCondition(expression.Name(attrEmail).Equal(expression.Value(cur.Email))).
-		Build()
-	if err != nil {
-		return core.User{}, err
+// updateUserTx writes p over cur in one transaction conditioned on cur
+// being current (errRetry otherwise).
+func (s *Store) updateUserTx(ctx context.Context, cur core.User, p core.UserPatch) (core.User, error) {
+	after := p.Apply(cur)
+	set := userSet(p)
+	if set == nil {
+		return cur, nil
 	}
-	// A missing old guard (never expected) is no reason to refuse.
-	oldGuard, err := expression.NewBuilder().WithCondition(expression.Or(
-		expression.Name(attrOwner).Equal(expression.Value(cur.ID)),
-		expression.Name(attrUserID).AttributeNotExists(),
-	)).Build()
-	if err != nil {
-		return core.User{}, err
-	}
-	absent, err := expression.NewBuilder().WithCondition(expression.Name(attrUserID).AttributeNotExists()).Build()
-	if err != nil {
-		return core.User{}, err
-	}
-	guard, err := attributevalue.MarshalMap(guardItem{Key: emailGuardPrefix + email, Owner: cur.ID})
-	if err != nil {
-		return core.User{}, err
-	}
-	err = s.transact(ctx, "UpdateUser",
-		types.TransactWriteItem{Update: &types.Update{
-			TableName: &s.tables.Users, Key: userKey(cur.ID),
-			UpdateExpression: userExpr.Update(), ConditionExpression: userExpr.Condition(),
-			ExpressionAttributeNames: userExpr.Names(), ExpressionAttributeValues: userExpr.Values(),
-		}},
-		types.TransactWriteItem{Delete: &types.Delete{
-			TableName: &s.tables.Users, Key: userKey(emailGuardPrefix + cur.Email),
-			ConditionExpression: oldGuard.Condition(), ExpressionAttributeNames: oldGuard.Names(),
-			ExpressionAttributeValues: oldGuard.Values(),
-		}},
-		types.TransactWriteItem{Put: &types.Put{
-			TableName: &s.tables.Users, Item: guard,
-			ConditionExpression: absent.Condition(), ExpressionAttributeNames: absent.Names(),
-		}},
+	asRead := expression.And(
+		expression.Name(attrEmail).Equal(expression.Value(string(cur.Email))),
+		expression.Name("role").Equal(expression.Value(string(cur.Role))),
+		expression.Name("activation_status").Equal(expression.Value(string(cur.ActivationStatus))),
 	)
+	userExpr, err := expression.NewBuilder().WithUpdate(*set).WithCondition(asRead).Build()
+	if err != nil {
+		return core.User{}, err
+	}
+	items := []txItem{{"user", types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.tables.Users, Key: userKey(cur.ID),
+		UpdateExpression: userExpr.Update(), ConditionExpression: userExpr.Condition(),
+		ExpressionAttributeNames: userExpr.Names(), ExpressionAttributeValues: userExpr.Values(),
+	}}}}
+	if oldKey, newKey := cur.Email.Key(), after.Email.Key(); oldKey != newKey {
+		if !validKey(guardKey(newKey)) {
+			return core.User{}, fmt.Errorf("dynamo: UpdateUser: unusable email key")
+		}
+		// A missing old guard (never expected) is no reason to refuse.
+		oldGuard, err := expression.NewBuilder().WithCondition(expression.Or(
+			expression.Name(attrOwner).Equal(expression.Value(cur.ID)),
+			expression.Name(attrUserID).AttributeNotExists(),
+		)).Build()
+		if err != nil {
+			return core.User{}, err
+		}
+		guard, err := attributevalue.MarshalMap(guardItem{Key: guardKey(newKey), Owner: cur.ID})
+		if err != nil {
+			return core.User{}, err
+		}
+		putGuard, err := putIfAbsent(s.tables.Users, guard, attrUserID)
+		if err != nil {
+			return core.User{}, err
+		}
+		items = append(items,
+			txItem{"oldGuard", types.TransactWriteItem{Delete: &types.Delete{
+				TableName: &s.tables.Users, Key: userKey(guardKey(oldKey)),
+				ConditionExpression: oldGuard.Condition(), ExpressionAttributeNames: oldGuard.Names(),
+				ExpressionAttributeValues: oldGuard.Values(),
+			}}},
+			txItem{"newGuard", putGuard},
+		)
+	}
+	wasActiveAdmin, isActiveAdmin := cur.IsAdmin() && cur.IsActive(), after.IsAdmin() && after.IsActive()
+	if wasActiveAdmin != isActiveAdmin {
+		delta := 1
+		if wasActiveAdmin {
+			delta = -1
+		}
+		count, err := s.adminCount(delta, delta < 0 && p.KeepActiveAdmin)
+		if err != nil {
+			return core.User{}, err
+		}
+		items = append(items, txItem{"admins", count})
+	}
+	err = s.transact(ctx, "UpdateUser", items...)
 	var c *canceled
 	switch {
-	case errors.As(err, &c) && (c.failed(0) || c.failed(1)):
+	case errors.As(err, &c) && (c.failed("user") || c.failed("oldGuard")):
 		return core.User{}, errRetry // the user changed (or vanished) since we read it
-	case errors.As(err, &c) && c.failed(2):
-		return core.User{}, errEmailTaken
+	case errors.As(err, &c) && c.failed("newGuard"):
+		return core.User{}, core.ErrConflict
+	case errors.As(err, &c) && c.failed("admins") && c.item("admins") == nil:
+		if err := s.countAdmins(ctx); err != nil {
+			return core.User{}, err
+		}
+		return core.User{}, errRetry
+	case errors.As(err, &c) && c.failed("admins"):
+		return core.User{}, core.ErrPrecondition
 	case err != nil:
 		return core.User{}, err
 	}
-	return s.GetUser(ctx, cur.ID)
+	return toUserItem(after).user()
+}
+
+// adminCount is the transaction item that adds delta to the active-admin
+// counter, on condition that the counter exists (countAdmins makes it) and,
+// with keepOne, that another active admin remains.
+func (s *Store) adminCount(delta int, keepOne bool) (types.TransactWriteItem, error) {
+	cond := expression.Name(attrActive).AttributeExists()
+	if keepOne {
+		cond = expression.Name(attrActive).GreaterThan(expression.Value(1))
+	}
+	expr, err := expression.NewBuilder().
+		WithUpdate(expression.Add(expression.Name(attrActive), expression.Value(delta))).
+		WithCondition(cond).
+		Build()
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Update: &types.Update{
+		TableName: &s.tables.Users, Key: userKey(adminCounterKey),
+		UpdateExpression: expr.Update(), ConditionExpression: expr.Condition(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	}}, nil
+}
+
+// countAdmins creates the active-admin counter from a scan of the users,
+// once: tables written before the counter existed (or by the legacy app)
+// get it on the first admin change. `taskapi verify` checks it.
+func (s *Store) countAdmins(ctx context.Context) error {
+	filter, err := expression.NewBuilder().WithFilter(expression.And(
+		expression.Name(attrEmail).AttributeExists(),
+		expression.Name("role").Equal(expression.Value(string(core.RoleAdmin))),
+		expression.Name("activation_status").Equal(expression.Value(string(core.ActivationActive))),
+	)).Build()
+	if err != nil {
+		return err
+	}
+	n := 0
+	var start map[string]types.AttributeValue
+	for {
+		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{
+			TableName: &s.tables.Users, FilterExpression: filter.Filter(),
+			ExpressionAttributeNames: filter.Names(), ExpressionAttributeValues: filter.Values(),
+			ExclusiveStartKey: start, ConsistentRead: aws.Bool(true), Select: types.SelectCount,
+		})
+		if err != nil {
+			return s.fail("countAdmins", err)
+		}
+		n += int(out.Count)
+		if start = out.LastEvaluatedKey; start == nil {
+			break
+		}
+	}
+	cond, err := absent(attrUserID)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           &s.tables.Users,
+		Item:                map[string]types.AttributeValue{attrUserID: str(adminCounterKey), attrActive: &types.AttributeValueMemberN{Value: fmt.Sprint(n)}},
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
+	})
+	if _, ok := conditionFailed(err); ok {
+		return nil // another writer made it first
+	}
+	return s.fail("countAdmins", err)
 }
 
 // ListUsers returns up to limit users after the one with ID after, in the
 // table's scan order (stable: the order of the partition key's hash). It
-// scans pages with a strongly consistent read, skipping guard and sequence
-// items, until it has limit+1 users (to know whether more follow) or the
-// table ends.
+// scans pages with a strongly consistent read, skipping the items that are
+// not users (guards, counters), until it has limit+1 users (to know
+// whether more follow) or the table ends.
 func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]core.User, bool, error) {
-	if limit <= 0 {
-		return nil, false, invalid("limit must be positive")
-	}
 	var start map[string]types.AttributeValue
 	if after != "" {
-		if !validKey(after) {
-			return nil, false, invalid("invalid user position")
-		}
 		start = userKey(after)
 	}
-	expr, err := expression.NewBuilder().WithFilter(expression.And(
-		expression.Name(attrUserID).BeginsWith(userIDPrefix),
-		expression.Name(attrEmail).AttributeExists(),
-	)).Build()
+	expr, err := expression.NewBuilder().WithFilter(expression.Name(attrEmail).AttributeExists()).Build()
 	if err != nil {
 		return nil, false, err
 	}
@@ -331,13 +411,12 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]core.
 	for {
 		// Guards are about as many as users: read about twice what is missing.
 		out, err := s.db.Scan(ctx, &dynamodb.ScanInput{
-			TableName:                 &s.tables.Users,
-			FilterExpression:          expr.Filter(),
-			ExpressionAttributeNames:  expr.Names(),
-			ExpressionAttributeValues: expr.Values(),
-			ExclusiveStartKey:         start,
-			Limit:                     aws.Int32(int32(min(2*(want-len(users))+1, 1000))),
-			ConsistentRead:            aws.Bool(true),
+			TableName:                &s.tables.Users,
+			FilterExpression:         expr.Filter(),
+			ExpressionAttributeNames: expr.Names(),
+			ExclusiveStartKey:        start,
+			Limit:                    aws.Int32(int32(min(2*(want-len(users))+1, 1000))),
+			ConsistentRead:           aws.Bool(true),
 		})
 		if err != nil {
 			return nil, false, s.fail("ListUsers", err)

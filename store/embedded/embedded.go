@@ -13,8 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -34,22 +32,20 @@ const OpenTimeout = time.Second
 // one) already holds the database.
 var ErrLocked = errors.New("database is locked by another taskapi process")
 
-// userIDPrefix starts every user ID; a sequence number follows.
-const userIDPrefix = "VAH"
-
 // Top-level buckets; see docs/embedded-store.md.
 var (
-	bucketMeta     = []byte("meta")
-	bucketUsers    = []byte("users")     // 8-byte big-endian seq → userRecord
-	bucketEmails   = []byte("emails")    // email → user ID
-	bucketTasks    = []byte("tasks")     // user ID → bucket: task ID → taskRecord
-	bucketByStatus = []byte("by_status") // user ID → status → bucket: task ID → ""
-	bucketStats    = []byte("stats")     // user ID → statsRecord
+	bucketMeta      = []byte("meta")
+	bucketUsers     = []byte("users")            // user ID → userRecord
+	bucketByCreated = []byte("users_by_created") // 8-byte created_at (Unix ns) + user ID → ""
+	bucketEmails    = []byte("emails")           // email key → user ID
+	bucketTasks     = []byte("tasks")            // user ID → bucket: task ID → taskRecord
+	bucketByStatus  = []byte("by_status")        // user ID → status → bucket: task ID → ""
+	bucketStats     = []byte("stats")            // user ID → statsRecord
 
-	keySchema = []byte("schema")
+	keySchema     = []byte("schema")
+	keyUserSeq    = []byte("user_seq")    // 8-byte big-endian: the last user number handed out
+	keyUserCounts = []byte("user_counts") // userCounts
 )
-
-const schemaVersion = "1"
 
 // Store is the embedded core.Store. It is safe for concurrent use.
 type Store struct {
@@ -76,48 +72,22 @@ func Open(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded store: open %s: %w", path, err)
 	}
-	// An existing store needs no write (and no fsync) to be opened.
-	ready := false
+	// An existing store at the current schema needs no write (and no fsync).
+	var version string
 	err = db.View(func(tx *bolt.Tx) error {
-		for _, name := range topBuckets {
-			if tx.Bucket(name) == nil {
-				return nil
-			}
+		if meta := tx.Bucket(bucketMeta); meta != nil {
+			version = string(meta.Get(keySchema))
 		}
-		if v := tx.Bucket(bucketMeta).Get(keySchema); v == nil || string(v) != schemaVersion {
-			return nil
-		}
-		ready = true
 		return nil
 	})
-	if err == nil && !ready {
-		err = db.Update(initialize)
+	if err == nil && version != currentSchema() {
+		err = db.Update(migrate)
 	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded store: initialize %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
-}
-
-var topBuckets = [][]byte{bucketMeta, bucketUsers, bucketEmails, bucketTasks, bucketByStatus, bucketStats}
-
-// initialize creates the buckets and the schema version, or refuses a file
-// of another schema version.
-func initialize(tx *bolt.Tx) error {
-	for _, name := range topBuckets {
-		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-			return err
-		}
-	}
-	meta := tx.Bucket(bucketMeta)
-	switch v := meta.Get(keySchema); {
-	case v == nil:
-		return meta.Put(keySchema, []byte(schemaVersion))
-	case string(v) != schemaVersion:
-		return fmt.Errorf("unsupported schema version %q (want %s)", v, schemaVersion)
-	}
-	return nil
 }
 
 // Close closes the database; the Store is unusable afterwards.
@@ -140,14 +110,14 @@ type userRecord struct {
 
 func toUserRecord(u core.User) userRecord {
 	return userRecord{
-		ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash,
+		ID: u.ID, Username: string(u.Username), Email: string(u.Email), PasswordHash: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: u.CreatedAt.UTC(),
 	}
 }
 
 func (r userRecord) user() core.User {
 	return core.User{
-		ID: r.ID, Username: r.Username, Email: r.Email, PasswordHash: r.PasswordHash,
+		ID: r.ID, Username: core.Username(r.Username), Email: core.Email(r.Email), PasswordHash: r.PasswordHash,
 		Role: core.Role(r.Role), ActivationStatus: core.ActivationStatus(r.ActivationStatus), CreatedAt: r.CreatedAt,
 	}
 }
@@ -164,73 +134,43 @@ type taskRecord struct {
 
 func toTaskRecord(t core.Task) taskRecord {
 	return taskRecord{
-		ID: t.ID, UserID: t.UserID, Title: t.Title, Description: t.Description,
+		ID: t.ID, UserID: t.UserID, Title: string(t.Title), Description: string(t.Description),
 		Status: string(t.Status), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
 	}
 }
 
 func (r taskRecord) task() core.Task {
 	return core.Task{
-		ID: r.ID, UserID: r.UserID, Title: r.Title, Description: r.Description,
+		ID: r.ID, UserID: r.UserID, Title: core.Title(r.Title), Description: core.Description(r.Description),
 		Status: core.TaskStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
-type statsRecord struct {
-	Pending  int `json:"pending"`
-	Ongoing  int `json:"ongoing"`
-	Complete int `json:"complete"`
-}
+// statsRecord counts a user's tasks by status name.
+type statsRecord map[core.TaskStatus]int
 
-// ---- errors ----
+// userCounts counts users by role and activation status ("admin/active").
+type userCounts map[string]int
 
-func notFound(what string) error {
-	return &core.Error{Code: core.CodeNotFound, Message: what + " not found"}
-}
-
-var (
-	errUserNotFound = notFound("User")
-	errTaskNotFound = notFound("Task")
-	errEmailTaken   = &core.Error{Code: core.CodeConflict, Message: "Email already registered"}
-)
-
-func invalid(format string, args ...any) error {
-	return &core.Error{Code: core.CodeInvalid, Message: fmt.Sprintf(format, args...)}
-}
+func countKey(r core.Role, a core.ActivationStatus) string { return string(r) + "/" + string(a) }
 
 // ---- helpers ----
 
-func seqKey(n uint64) []byte {
-	k := make([]byte, 8)
-	binary.BigEndian.PutUint64(k, n)
-	return k
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func createdKey(r userRecord) []byte {
+	return append(u64(uint64(r.CreatedAt.UnixNano())), r.ID...)
 }
 
-// parseUserID returns the sequence number in a user ID, or false.
-func parseUserID(id string) (uint64, bool) {
-	digits, ok := strings.CutPrefix(id, userIDPrefix)
-	if !ok || digits == "" || digits[0] == '0' || digits[0] == '+' {
-		return 0, false
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
 	}
-	n, err := strconv.ParseUint(digits, 10, 64)
-	return n, err == nil
-}
-
-func getUser(tx *bolt.Tx, id string) (userRecord, []byte, error) {
-	n, ok := parseUserID(id)
-	if !ok {
-		return userRecord{}, nil, errUserNotFound
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("embedded store: decode %q: %w", key, err)
 	}
-	key := seqKey(n)
-	v := tx.Bucket(bucketUsers).Get(key)
-	if v == nil {
-		return userRecord{}, nil, errUserNotFound
-	}
-	var r userRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return userRecord{}, nil, fmt.Errorf("embedded store: decode user %s: %w", id, err)
-	}
-	return r, key, nil
+	return true, nil
 }
 
 func putJSON(b *bolt.Bucket, key []byte, v any) error {
@@ -239,6 +179,15 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 		return err
 	}
 	return b.Put(key, data)
+}
+
+func getUser(tx *bolt.Tx, id string) (userRecord, error) {
+	var r userRecord
+	ok, err := getJSON(tx.Bucket(bucketUsers), []byte(id), &r)
+	if err == nil && !ok {
+		err = core.ErrNotFound
+	}
+	return r, err
 }
 
 func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
@@ -257,34 +206,56 @@ func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 
 // ---- users ----
 
-// CreateUser stores u as "VAH" + the next sequence number.
-func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) {
-	if u.Email == "" {
-		return core.User{}, invalid("email is required")
-	}
-	u.Email = strings.ToLower(u.Email)
+// ReserveUserNumbers hands out n numbers of the persistent sequence.
+func (s *Store) ReserveUserNumbers(ctx context.Context, n int) (uint64, error) {
+	var first uint64
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		emails := tx.Bucket(bucketEmails)
-		if emails.Get([]byte(u.Email)) != nil {
-			return errEmailTaken
+		meta := tx.Bucket(bucketMeta)
+		var last uint64
+		if v := meta.Get(keyUserSeq); len(v) == 8 {
+			last = binary.BigEndian.Uint64(v)
 		}
-		users := tx.Bucket(bucketUsers)
-		n, err := users.NextSequence()
-		if err != nil {
+		first = last + 1
+		return meta.Put(keyUserSeq, u64(last+uint64(n)))
+	})
+	return first, err
+}
+
+// addUserCount moves the role × status counts by n for r.
+func addUserCount(tx *bolt.Tx, r userRecord, n int) error {
+	meta := tx.Bucket(bucketMeta)
+	counts := userCounts{}
+	if _, err := getJSON(meta, keyUserCounts, &counts); err != nil {
+		return err
+	}
+	counts[countKey(core.Role(r.Role), core.ActivationStatus(r.ActivationStatus))] += n
+	return putJSON(meta, keyUserCounts, counts)
+}
+
+// CreateUser stores u under its ID with its email key's guard.
+func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) {
+	r := toUserRecord(u)
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		emails, users := tx.Bucket(bucketEmails), tx.Bucket(bucketUsers)
+		key := []byte(u.Email.Key())
+		if emails.Get(key) != nil || users.Get([]byte(r.ID)) != nil {
+			return core.ErrConflict
+		}
+		if err := putJSON(users, []byte(r.ID), r); err != nil {
 			return err
 		}
-		u.ID = userIDPrefix + strconv.FormatUint(n, 10)
-		r := toUserRecord(u)
-		u = r.user()
-		if err := putJSON(users, seqKey(n), r); err != nil {
+		if err := tx.Bucket(bucketByCreated).Put(createdKey(r), nil); err != nil {
 			return err
 		}
-		return emails.Put([]byte(u.Email), []byte(u.ID))
+		if err := addUserCount(tx, r, 1); err != nil {
+			return err
+		}
+		return emails.Put(key, []byte(r.ID))
 	})
 	if err != nil {
 		return core.User{}, err
 	}
-	return u, nil
+	return r.user(), nil
 }
 
 // GetUser returns user id or ErrNotFound.
@@ -292,7 +263,7 @@ func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 	var r userRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		var err error
-		r, _, err = getUser(tx, id)
+		r, err = getUser(tx, id)
 		return err
 	})
 	if err != nil {
@@ -301,16 +272,16 @@ func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 	return r.user(), nil
 }
 
-// GetUserByEmail returns the user with email or ErrNotFound.
-func (s *Store) GetUserByEmail(ctx context.Context, email string) (core.User, error) {
+// GetUserByEmail returns the user whose email has key, or ErrNotFound.
+func (s *Store) GetUserByEmail(ctx context.Context, key core.EmailKey) (core.User, error) {
 	var r userRecord
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		id := tx.Bucket(bucketEmails).Get([]byte(strings.ToLower(email)))
-		if id == nil || email == "" {
-			return errUserNotFound
+		id := tx.Bucket(bucketEmails).Get([]byte(key))
+		if id == nil || key == "" {
+			return core.ErrNotFound
 		}
 		var err error
-		r, _, err = getUser(tx, string(id))
+		r, err = getUser(tx, string(id))
 		return err
 	})
 	if err != nil {
@@ -319,91 +290,85 @@ func (s *Store) GetUserByEmail(ctx context.Context, email string) (core.User, er
 	return r.user(), nil
 }
 
-// UpdateUser applies p to user id; a new email moves its index entry in the
-// same transaction.
+// UpdateUser applies p to user id; a new email moves its guard, and a role
+// or status change moves the counts, in the same transaction.
 func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
-	var r userRecord
+	var out core.User
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		var (
-			key []byte
-			err error
-		)
-		r, key, err = getUser(tx, id)
+		old, err := getUser(tx, id)
 		if err != nil {
 			return err
 		}
-		if p.Email != nil {
-			email := strings.ToLower(*p.Email)
-			if email == "" {
-				return invalid("email is required")
+		before := old.user()
+		after := p.Apply(before)
+		if before.Email.Key() != after.Email.Key() {
+			emails := tx.Bucket(bucketEmails)
+			key := []byte(after.Email.Key())
+			if owner := emails.Get(key); owner != nil && string(owner) != id {
+				return core.ErrConflict
 			}
-			if email != r.Email {
-				emails := tx.Bucket(bucketEmails)
-				if owner := emails.Get([]byte(email)); owner != nil && string(owner) != r.ID {
-					return errEmailTaken
-				}
-				if err := emails.Delete([]byte(r.Email)); err != nil {
-					return err
-				}
-				if err := emails.Put([]byte(email), []byte(r.ID)); err != nil {
-					return err
-				}
-				r.Email = email
+			if err := emails.Delete([]byte(before.Email.Key())); err != nil {
+				return err
+			}
+			if err := emails.Put(key, []byte(id)); err != nil {
+				return err
 			}
 		}
-		if p.Username != nil {
-			r.Username = *p.Username
+		r := toUserRecord(after)
+		if before.Role != after.Role || before.ActivationStatus != after.ActivationStatus {
+			if p.KeepActiveAdmin && before.IsAdmin() && before.IsActive() {
+				counts := userCounts{}
+				if _, err := getJSON(tx.Bucket(bucketMeta), keyUserCounts, &counts); err != nil {
+					return err
+				}
+				if counts[countKey(core.RoleAdmin, core.ActivationActive)] <= 1 {
+					return core.ErrPrecondition
+				}
+			}
+			if err := addUserCount(tx, old, -1); err != nil {
+				return err
+			}
+			if err := addUserCount(tx, r, 1); err != nil {
+				return err
+			}
 		}
-		if p.PasswordHash != nil {
-			r.PasswordHash = *p.PasswordHash
-		}
-		if p.Role != nil {
-			r.Role = string(*p.Role)
-		}
-		if p.ActivationStatus != nil {
-			r.ActivationStatus = string(*p.ActivationStatus)
-		}
-		return putJSON(tx.Bucket(bucketUsers), key, r)
+		out = after
+		return putJSON(tx.Bucket(bucketUsers), []byte(id), r)
 	})
 	if err != nil {
 		return core.User{}, err
 	}
-	return r.user(), nil
+	return out, nil
 }
 
-// ListUsers returns up to limit users in registration order, after the user
+// ListUsers returns up to limit users in creation order, after the user
 // with ID after.
 func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]core.User, bool, error) {
-	if limit <= 0 {
-		return nil, false, invalid("limit must be positive")
-	}
-	var start []byte
-	if after != "" {
-		n, ok := parseUserID(after)
-		if !ok {
-			return nil, false, invalid("invalid user position %q", after)
-		}
-		if n == ^uint64(0) {
-			return []core.User{}, false, nil
-		}
-		start = seqKey(n + 1)
-	}
 	users := make([]core.User, 0, min(limit, 64))
 	more := false
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketUsers).Cursor()
-		k, v := c.First()
-		if start != nil {
-			k, v = c.Seek(start)
+		c := tx.Bucket(bucketByCreated).Cursor()
+		k, _ := c.First()
+		if after != "" {
+			r, err := getUser(tx, after)
+			if errors.Is(err, core.ErrNotFound) {
+				return nil // nothing follows a user that is not there
+			} else if err != nil {
+				return err
+			}
+			start := createdKey(r)
+			if k, _ = c.Seek(start); k != nil && bytes.Equal(k, start) {
+				k, _ = c.Next()
+			}
 		}
-		for ; k != nil; k, v = c.Next() {
+		for ; k != nil; k, _ = c.Next() {
 			if len(users) == limit {
 				more = true
 				return nil
 			}
-			var r userRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("embedded store: decode user: %w", err)
+			r, err := getUser(tx, string(k[8:]))
+			if err != nil {
+				return fmt.Errorf("embedded store: index names user %s: %w", k[8:], err)
 			}
 			users = append(users, r.user())
 		}
@@ -417,14 +382,6 @@ func (s *Store) ListUsers(ctx context.Context, after string, limit int) ([]core.
 
 // ---- tasks ----
 
-func statusKey(st core.TaskStatus) ([]byte, error) {
-	switch st {
-	case core.StatusPending, core.StatusOngoing, core.StatusComplete:
-		return []byte(st), nil
-	}
-	return nil, invalid("unknown task status %q", st)
-}
-
 // userTasks returns userID's task bucket, nil if it has none and create is
 // false.
 func userTasks(tx *bolt.Tx, userID string, create bool) (*bolt.Bucket, error) {
@@ -437,14 +394,10 @@ func userTasks(tx *bolt.Tx, userID string, create bool) (*bolt.Bucket, error) {
 
 // statusIndex returns userID's index bucket for status st.
 func statusIndex(tx *bolt.Tx, userID string, st core.TaskStatus, create bool) (*bolt.Bucket, error) {
-	key, err := statusKey(st)
-	if err != nil {
-		return nil, err
-	}
 	root := tx.Bucket(bucketByStatus)
 	if !create {
 		if ub := root.Bucket([]byte(userID)); ub != nil {
-			return ub.Bucket(key), nil
+			return ub.Bucket([]byte(st)), nil
 		}
 		return nil, nil
 	}
@@ -452,19 +405,19 @@ func statusIndex(tx *bolt.Tx, userID string, st core.TaskStatus, create bool) (*
 	if err != nil {
 		return nil, err
 	}
-	return ub.CreateBucketIfNotExists(key)
+	return ub.CreateBucketIfNotExists([]byte(st))
 }
 
 func getStats(tx *bolt.Tx, userID string) (core.TaskStats, error) {
-	v := tx.Bucket(bucketStats).Get([]byte(userID))
-	if v == nil {
-		return core.TaskStats{}, nil
+	var st core.TaskStats
+	r := statsRecord{}
+	if _, err := getJSON(tx.Bucket(bucketStats), []byte(userID), &r); err != nil {
+		return st, err
 	}
-	var r statsRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return core.TaskStats{}, fmt.Errorf("embedded store: decode stats of %s: %w", userID, err)
+	for status, n := range r {
+		st = st.Add(status, n)
 	}
-	return core.TaskStats{Pending: r.Pending, Ongoing: r.Ongoing, Complete: r.Complete}, nil
+	return st, nil
 }
 
 // addStats adds delta to userID's counter for each status in one write.
@@ -476,49 +429,51 @@ func addStats(tx *bolt.Tx, userID string, delta map[core.TaskStatus]int) error {
 	for status, n := range delta {
 		st = st.Add(status, n)
 	}
-	if st.Pending < 0 || st.Ongoing < 0 || st.Complete < 0 {
+	if !st.Valid() {
 		return fmt.Errorf("embedded store: stats of %s would go negative", userID)
 	}
-	return putJSON(tx.Bucket(bucketStats), []byte(userID), statsRecord{Pending: st.Pending, Ongoing: st.Ongoing, Complete: st.Complete})
+	r := statsRecord{}
+	for _, status := range core.TaskStatuses {
+		r[status] = st.Count(status)
+	}
+	return putJSON(tx.Bucket(bucketStats), []byte(userID), r)
 }
 
 func getTask(tx *bolt.Tx, userID, taskID string) (taskRecord, *bolt.Bucket, error) {
-	if userID == "" || taskID == "" {
-		return taskRecord{}, nil, errTaskNotFound
-	}
 	b, err := userTasks(tx, userID, false)
 	if err != nil {
 		return taskRecord{}, nil, err
 	}
-	if b == nil {
-		return taskRecord{}, nil, errTaskNotFound
-	}
-	v := b.Get([]byte(taskID))
-	if v == nil {
-		return taskRecord{}, nil, errTaskNotFound
+	if b == nil || taskID == "" {
+		return taskRecord{}, nil, core.ErrNotFound
 	}
 	var r taskRecord
-	if err := json.Unmarshal(v, &r); err != nil {
-		return taskRecord{}, nil, fmt.Errorf("embedded store: decode task %s: %w", taskID, err)
+	ok, err := getJSON(b, []byte(taskID), &r)
+	if err == nil && !ok {
+		err = core.ErrNotFound
 	}
-	return r, b, nil
+	return r, b, err
 }
 
-// CreateTask stores t and counts it; ErrConflict if t.ID is already taken.
-func (s *Store) CreateTask(ctx context.Context, t core.Task) error {
-	if t.ID == "" || t.UserID == "" {
-		return invalid("task id and user id are required")
-	}
-	if _, err := statusKey(t.Status); err != nil {
-		return err
-	}
+// CreateTask stores t and counts it; ErrConflict if t.ID is already taken,
+// ErrPrecondition if its owner already has limit tasks.
+func (s *Store) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
+		if limit > 0 {
+			st, err := getStats(tx, t.UserID)
+			if err != nil {
+				return err
+			}
+			if st.Total() >= limit {
+				return core.ErrPrecondition
+			}
+		}
 		b, err := userTasks(tx, t.UserID, true)
 		if err != nil {
 			return err
 		}
 		if b.Get([]byte(t.ID)) != nil {
-			return &core.Error{Code: core.CodeConflict, Message: "Task already exists"}
+			return core.ErrConflict
 		}
 		if err := putJSON(b, []byte(t.ID), toTaskRecord(t)); err != nil {
 			return err
@@ -551,46 +506,28 @@ func (s *Store) GetTask(ctx context.Context, userID, taskID string) (core.Task, 
 // UpdateTask applies p, moving the task between status index and counters
 // when its status changes.
 func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
-	if p.Status != nil {
-		if _, err := statusKey(*p.Status); err != nil {
-			return core.Task{}, err
-		}
-	}
-	var r taskRecord
+	var out core.Task
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		var (
-			b   *bolt.Bucket
-			err error
-		)
-		r, b, err = getTask(tx, userID, taskID)
+		r, b, err := getTask(tx, userID, taskID)
 		if err != nil {
 			return err
 		}
-		if p.Title != nil {
-			r.Title = *p.Title
-		}
-		if p.Description != nil {
-			r.Description = *p.Description
-		}
-		if !p.UpdatedAt.IsZero() {
-			r.UpdatedAt = p.UpdatedAt.UTC()
-		}
-		if p.Status != nil && string(*p.Status) != r.Status {
-			from, to := core.TaskStatus(r.Status), *p.Status
+		before := r.task()
+		out = p.Apply(before)
+		if from, to := before.Status, out.Status; from != to {
 			if err := moveIndex(tx, userID, taskID, from, to); err != nil {
 				return err
 			}
 			if err := addStats(tx, userID, map[core.TaskStatus]int{from: -1, to: 1}); err != nil {
 				return err
 			}
-			r.Status = string(to)
 		}
-		return putJSON(b, []byte(taskID), r)
+		return putJSON(b, []byte(taskID), toTaskRecord(out))
 	})
 	if err != nil {
 		return core.Task{}, err
 	}
-	return r.task(), nil
+	return out, nil
 }
 
 func moveIndex(tx *bolt.Tx, userID, taskID string, from, to core.TaskStatus) error {
@@ -637,14 +574,6 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 // ListTasks returns a page of userID's tasks in ID order. With a status it
 // walks that status's index only.
 func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
-	if q.Limit <= 0 {
-		return nil, false, invalid("limit must be positive")
-	}
-	if q.Status != nil {
-		if _, err := statusKey(*q.Status); err != nil {
-			return nil, false, err
-		}
-	}
 	tasks := make([]core.Task, 0, min(q.Limit, 64))
 	more := false
 	err := s.view(ctx, func(tx *bolt.Tx) error {
@@ -671,13 +600,13 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 				more = true
 				return nil
 			}
-			v := data.Get(k)
-			if v == nil {
-				return fmt.Errorf("embedded store: status index of %s names missing task %s", userID, k)
-			}
 			var r taskRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("embedded store: decode task %s: %w", k, err)
+			ok, err := getJSON(data, k, &r)
+			if err == nil && !ok {
+				err = fmt.Errorf("embedded store: status index of %s names missing task %s", userID, k)
+			}
+			if err != nil {
+				return err
 			}
 			tasks = append(tasks, r.task())
 		}

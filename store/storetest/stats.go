@@ -51,11 +51,11 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 			if got != want {
 				t.Fatalf("after %s: stats %+v, want %+v", step, got, want)
 			}
-			wantStats(t, s, other.ID, core.TaskStats{Pending: 1})
+			wantStats(t, s, other.ID, stats(1, 0, 0))
 		}
 		for i := range 5 {
 			tasks = append(tasks, MustCreateTask(t, s, u.ID, fmt.Sprint("t", i)))
-			want.Pending++
+			want = want.Add(core.StatusPending, 1)
 			check(fmt.Sprint("create ", i))
 		}
 		moves := []struct {
@@ -76,7 +76,7 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 			status[id] = m.to
 			check(fmt.Sprintf("task %d → %s", m.i, m.to))
 		}
-		_, err := s.UpdateTask(t.Context(), u.ID, tasks[4].ID, core.TaskPatch{Title: ptr("renamed"), UpdatedAt: time.Now()})
+		_, err := s.UpdateTask(t.Context(), u.ID, tasks[4].ID, core.TaskPatch{Title: ptr[core.Title]("renamed"), UpdatedAt: time.Now()})
 		wantNoErr(t, err)
 		check("title change")
 		for _, i := range []int{2, 0, 4} {
@@ -91,7 +91,7 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 		_, err = s.UpdateTask(t.Context(), u.ID, otherTask.ID, core.TaskPatch{Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
 		wantErr(t, s.DeleteTask(t.Context(), u.ID, otherTask.ID), core.ErrNotFound)
-		wantErr(t, s.CreateTask(t.Context(), tasks[1]), core.ErrConflict)
+		wantErr(t, s.CreateTask(t.Context(), tasks[1], 0), core.ErrConflict)
 		check("failed writes")
 		if listed := countListed(t, s, u.ID); listed != want {
 			t.Fatalf("listed %+v, stats %+v", listed, want)
@@ -111,7 +111,7 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 			wg.Go(func() {
 				for i := range perWorker {
 					tk := NewTask(t, u.ID, fmt.Sprintf("w%d-%d", w, i))
-					if err := s.CreateTask(t.Context(), tk); err != nil {
+					if err := s.CreateTask(t.Context(), tk, 0); err != nil {
 						errs <- err
 						return
 					}
@@ -140,10 +140,10 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 		listed := countListed(t, s, u.ID)
 		wantStats(t, s, u.ID, listed)
 		// Per worker: i = 0, 3 stay pending, 1 moves, 4 moves, 2 is deleted.
-		if listed.Total() != workers*4 || listed.Pending != workers*2 {
+		if listed.Total() != workers*4 || listed.Pending() != workers*2 {
 			t.Fatalf("listed %+v, want %d tasks of which %d pending", listed, workers*4, workers*2)
 		}
-		wantStats(t, s, bystander.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, bystander.ID, stats(1, 0, 0))
 	})
 
 	t.Run("ExactWhenWritesRaceOnOneTask", func(t *testing.T) {
@@ -208,7 +208,7 @@ func testContext(t *testing.T, open func(*testing.T) core.Store) {
 		if _, err := s.CreateUser(ctx, NewUser(email)); err == nil {
 			t.Error("CreateUser with a canceled context succeeded")
 		}
-		if err := s.CreateTask(ctx, NewTask(t, u.ID, "never")); err == nil {
+		if err := s.CreateTask(ctx, NewTask(t, u.ID, "never"), 0); err == nil {
 			t.Error("CreateTask with a canceled context succeeded")
 		}
 		if _, err := s.UpdateTask(ctx, u.ID, task.ID, core.TaskPatch{Status: ptr(core.StatusComplete), UpdatedAt: time.Now()}); err == nil {
@@ -217,11 +217,11 @@ func testContext(t *testing.T, open func(*testing.T) core.Store) {
 		if err := s.DeleteTask(ctx, u.ID, task.ID); err == nil {
 			t.Error("DeleteTask with a canceled context succeeded")
 		}
-		if _, err := s.UpdateUser(ctx, u.ID, core.UserPatch{Username: ptr("never")}); err == nil {
+		if _, err := s.UpdateUser(ctx, u.ID, core.UserPatch{Username: ptr[core.Username]("never")}); err == nil {
 			t.Error("UpdateUser with a canceled context succeeded")
 		}
 
-		_, err := s.GetUserByEmail(t.Context(), email)
+		_, err := s.GetUserByEmail(t.Context(), core.KeyOf(email))
 		wantErr(t, err, core.ErrNotFound)
 		got, err := s.GetUser(t.Context(), u.ID)
 		wantNoErr(t, err)
@@ -229,6 +229,6 @@ func testContext(t *testing.T, open func(*testing.T) core.Store) {
 		gotTask, err := s.GetTask(t.Context(), u.ID, task.ID)
 		wantNoErr(t, err)
 		wantTask(t, gotTask, task)
-		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, u.ID, stats(1, 0, 0))
 	})
 }

@@ -6,7 +6,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 	}{
 		{"Users", testUsers},
 		{"UserSequence", testUserSequence},
+		{"Admins", testAdmins},
+		{"Wording", testWording},
 		{"ListUsers", testListUsers},
 		{"Tasks", testTasks},
 		{"TaskIsolation", testTaskIsolation},
@@ -53,16 +54,23 @@ func UniqueEmail(name string) string {
 	return fmt.Sprintf("%s-%d@example.com", strings.ToLower(name), emailSeq.Add(1))
 }
 
-// NewUser returns a user ready for CreateUser (no ID): role user, active,
-// created now.
+var testUserNumber atomic.Uint64
+
+// NewUserID returns an id no other NewUserID call of this process returns
+// (far above what a test store's own sequence reaches).
+func NewUserID() string { return core.UserID(1<<20 + testUserNumber.Add(1)) }
+
+// NewUser returns a user ready for CreateUser, with a fresh ID (NewUserID):
+// role user, active, created now.
 func NewUser(email string) core.User {
 	local, _, _ := strings.Cut(email, "@")
 	return core.User{
-		Username:         local,
-		Email:            email,
+		ID:               NewUserID(),
+		Username:         core.Username(local),
+		Email:            core.Email(email),
 		PasswordHash:     "$argon2id$v=19$m=65536,t=1,p=2$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
 		Role:             core.RoleUser,
-		ActivationStatus: core.Active,
+		ActivationStatus: core.ActivationActive,
 		CreatedAt:        time.Now().UTC(),
 	}
 }
@@ -95,8 +103,8 @@ func NewTask(tb testing.TB, userID, title string) core.Task {
 	return core.Task{
 		ID:          NewTaskID(tb),
 		UserID:      userID,
-		Title:       title,
-		Description: "about " + title,
+		Title:       core.Title(title),
+		Description: core.Description("about " + title),
 		Status:      core.StatusPending,
 		CreatedAt:   now,
 		UpdatedAt:   now,
@@ -108,7 +116,7 @@ func NewTask(tb testing.TB, userID, title string) core.Task {
 func MustCreateTask(tb testing.TB, s core.Store, userID, title string) core.Task {
 	tb.Helper()
 	t := NewTask(tb, userID, title)
-	if err := s.CreateTask(tb.Context(), t); err != nil {
+	if err := s.CreateTask(tb.Context(), t, 0); err != nil {
 		tb.Fatalf("CreateTask(%q): %v", title, err)
 	}
 	return t
@@ -126,10 +134,15 @@ func MustSetStatus(tb testing.TB, s core.Store, userID, taskID string, st core.T
 
 // ---- internal helpers ----
 
+// wantErr checks that err is target, the bare sentinel: a store says what
+// happened, never in words of its own (core writes every client message).
 func wantErr(tb testing.TB, err, target error) {
 	tb.Helper()
 	if !errors.Is(err, target) {
 		tb.Fatalf("got error %v, want %v", err, target)
+	}
+	if e, ok := core.AsError(err); ok && (e.Message != "" || e.Fields != nil) {
+		tb.Fatalf("error %q carries the store's own wording; return the bare sentinel %v", e.Message, target)
 	}
 }
 
@@ -138,17 +151,6 @@ func wantNoErr(tb testing.TB, err error) {
 	if err != nil {
 		tb.Fatalf("unexpected error: %v", err)
 	}
-}
-
-// userSeq returns the number after "VAH" in a user ID.
-func userSeq(tb testing.TB, id string) uint64 {
-	tb.Helper()
-	digits, ok := strings.CutPrefix(id, "VAH")
-	n, err := strconv.ParseUint(digits, 10, 64)
-	if !ok || err != nil || n == 0 {
-		tb.Fatalf("user ID %q is not VAH + a positive number", id)
-	}
-	return n
 }
 
 func wantUser(tb testing.TB, got, want core.User) {
@@ -200,6 +202,11 @@ func taskID(t core.Task) string { return t.ID }
 func userID(u core.User) string { return u.ID }
 
 func ptr[T any](v T) *T { return &v }
+
+// stats returns the counts pending, ongoing and complete.
+func stats(pending, ongoing, complete int) core.TaskStats {
+	return core.TaskStats{}.Add(core.StatusPending, pending).Add(core.StatusOngoing, ongoing).Add(core.StatusComplete, complete)
+}
 
 // allTasks lists every task of userID (with status st if non-nil) in pages
 // of limit, checking each page's shape on the way.

@@ -18,7 +18,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		in.Description = "ünïcødé ✓ and \"quotes\"\nnewline"
 		in.CreatedAt = time.Date(2025, 1, 2, 3, 4, 5, 987654321, time.FixedZone("Y", -7*3600))
 		in.UpdatedAt = in.CreatedAt.Add(time.Nanosecond)
-		wantNoErr(t, s.CreateTask(t.Context(), in))
+		wantNoErr(t, s.CreateTask(t.Context(), in, 0))
 		got, err := s.GetTask(t.Context(), u.ID, in.ID)
 		wantNoErr(t, err)
 		wantTask(t, got, in)
@@ -30,7 +30,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		u := MustCreateUser(t, s, UniqueEmail("owner"))
 		in := NewTask(t, u.ID, "bare")
 		in.Description = ""
-		wantNoErr(t, s.CreateTask(t.Context(), in))
+		wantNoErr(t, s.CreateTask(t.Context(), in, 0))
 		got, err := s.GetTask(t.Context(), u.ID, in.ID)
 		wantNoErr(t, err)
 		wantTask(t, got, in)
@@ -43,11 +43,11 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		orig := MustCreateTask(t, s, u.ID, "original")
 		dup := orig
 		dup.Title, dup.Status = "impostor", core.StatusComplete
-		wantErr(t, s.CreateTask(t.Context(), dup), core.ErrConflict)
+		wantErr(t, s.CreateTask(t.Context(), dup, 0), core.ErrConflict)
 		got, err := s.GetTask(t.Context(), u.ID, orig.ID)
 		wantNoErr(t, err)
 		wantTask(t, got, orig)
-		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, u.ID, stats(1, 0, 0))
 	})
 
 	t.Run("GetUnknownIsErrNotFound", func(t *testing.T) {
@@ -55,7 +55,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		s := open(t)
 		u := MustCreateUser(t, s, UniqueEmail("owner"))
 		MustCreateTask(t, s, u.ID, "exists")
-		for _, id := range []string{NewTaskID(t), "", "not-a-uuid"} {
+		for _, id := range []string{NewTaskID(t), "not-a-uuid"} {
 			_, err := s.GetTask(t.Context(), u.ID, id)
 			wantErr(t, err, core.ErrNotFound)
 		}
@@ -76,12 +76,12 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 			apply func(*core.Task)
 		}{
 			{"nothing", core.TaskPatch{}, func(*core.Task) {}},
-			{"title", core.TaskPatch{Title: ptr("final")}, func(t *core.Task) { t.Title = "final" }},
-			{"description", core.TaskPatch{Description: ptr("longer text")}, func(t *core.Task) { t.Description = "longer text" }},
-			{"empty description", core.TaskPatch{Description: ptr("")}, func(t *core.Task) { t.Description = "" }},
+			{"title", core.TaskPatch{Title: ptr[core.Title]("final")}, func(t *core.Task) { t.Title = "final" }},
+			{"description", core.TaskPatch{Description: ptr[core.Description]("longer text")}, func(t *core.Task) { t.Description = "longer text" }},
+			{"empty description", core.TaskPatch{Description: ptr[core.Description]("")}, func(t *core.Task) { t.Description = "" }},
 			{"status", core.TaskPatch{Status: ptr(core.StatusOngoing)}, func(t *core.Task) { t.Status = core.StatusOngoing }},
 			{"same status", core.TaskPatch{Status: ptr(core.StatusOngoing)}, func(*core.Task) {}},
-			{"all", core.TaskPatch{Title: ptr("done"), Description: ptr("d"), Status: ptr(core.StatusComplete)}, func(t *core.Task) {
+			{"all", core.TaskPatch{Title: ptr[core.Title]("done"), Description: ptr[core.Description]("d"), Status: ptr(core.StatusComplete)}, func(t *core.Task) {
 				t.Title, t.Description, t.Status = "done", "d", core.StatusComplete
 			}},
 		}
@@ -103,7 +103,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		got, err := s.GetTask(t.Context(), u.ID, sibling.ID)
 		wantNoErr(t, err)
 		wantTask(t, got, sibling)
-		wantStats(t, s, u.ID, core.TaskStats{Pending: 1, Complete: 1})
+		wantStats(t, s, u.ID, stats(1, 0, 1))
 	})
 
 	t.Run("UpdateUnknownIsErrNotFoundAndCreatesNothing", func(t *testing.T) {
@@ -111,7 +111,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		s := open(t)
 		u := MustCreateUser(t, s, UniqueEmail("owner"))
 		id := NewTaskID(t)
-		_, err := s.UpdateTask(t.Context(), u.ID, id, core.TaskPatch{Title: ptr("ghost"), Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()})
+		_, err := s.UpdateTask(t.Context(), u.ID, id, core.TaskPatch{Title: ptr[core.Title]("ghost"), Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
 		_, err = s.GetTask(t.Context(), u.ID, id)
 		wantErr(t, err, core.ErrNotFound)
@@ -131,12 +131,12 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		_, err := s.GetTask(t.Context(), u.ID, gone.ID)
 		wantErr(t, err, core.ErrNotFound)
 		wantErr(t, s.DeleteTask(t.Context(), u.ID, gone.ID), core.ErrNotFound)
-		_, err = s.UpdateTask(t.Context(), u.ID, gone.ID, core.TaskPatch{Title: ptr("zombie"), UpdatedAt: time.Now()})
+		_, err = s.UpdateTask(t.Context(), u.ID, gone.ID, core.TaskPatch{Title: ptr[core.Title]("zombie"), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
 		got, err := s.GetTask(t.Context(), u.ID, kept.ID)
 		wantNoErr(t, err)
 		wantTask(t, got, kept)
-		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, u.ID, stats(1, 0, 0))
 		if got := allTasks(t, s, u.ID, nil, 10); !slices.Equal(ids(got, taskID), []string{kept.ID}) {
 			t.Fatalf("tasks after delete: %v, want [%s]", ids(got, taskID), kept.ID)
 		}
@@ -148,8 +148,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		u := MustCreateUser(t, s, UniqueEmail("owner"))
 		MustCreateTask(t, s, u.ID, "stays")
 		wantErr(t, s.DeleteTask(t.Context(), u.ID, NewTaskID(t)), core.ErrNotFound)
-		wantErr(t, s.DeleteTask(t.Context(), u.ID, ""), core.ErrNotFound)
-		wantStats(t, s, u.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, u.ID, stats(1, 0, 0))
 	})
 }
 
@@ -164,15 +163,15 @@ func testTaskIsolation(t *testing.T, open func(*testing.T) core.Store) {
 
 		_, err := s.GetTask(t.Context(), intruder.ID, task.ID)
 		wantErr(t, err, core.ErrNotFound)
-		_, err = s.UpdateTask(t.Context(), intruder.ID, task.ID, core.TaskPatch{Title: ptr("pwned"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()})
+		_, err = s.UpdateTask(t.Context(), intruder.ID, task.ID, core.TaskPatch{Title: ptr[core.Title]("pwned"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
 		wantErr(t, s.DeleteTask(t.Context(), intruder.ID, task.ID), core.ErrNotFound)
 
 		got, err := s.GetTask(t.Context(), owner.ID, task.ID)
 		wantNoErr(t, err)
 		wantTask(t, got, task)
-		wantStats(t, s, owner.ID, core.TaskStats{Pending: 1})
-		wantStats(t, s, intruder.ID, core.TaskStats{Pending: 1})
+		wantStats(t, s, owner.ID, stats(1, 0, 0))
+		wantStats(t, s, intruder.ID, stats(1, 0, 0))
 		for _, st := range []*core.TaskStatus{nil, ptr(core.StatusPending), ptr(core.StatusComplete)} {
 			for _, tk := range allTasks(t, s, intruder.ID, st, 10) {
 				if tk.ID == task.ID || tk.UserID != intruder.ID {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,18 +16,16 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		t.Parallel()
 		s := open(t)
 		in := NewUser(UniqueEmail("ann"))
-		in.Role, in.ActivationStatus = core.RoleAdmin, core.Inactive
+		in.Role, in.ActivationStatus = core.RoleAdmin, core.ActivationInactive
 		u, err := s.CreateUser(t.Context(), in)
 		wantNoErr(t, err)
-		userSeq(t, u.ID)
 		want := in
-		want.ID = u.ID
 		wantUser(t, u, want)
 
 		got, err := s.GetUser(t.Context(), u.ID)
 		wantNoErr(t, err)
 		wantUser(t, got, want)
-		got, err = s.GetUserByEmail(t.Context(), in.Email)
+		got, err = s.GetUserByEmail(t.Context(), in.Email.Key())
 		wantNoErr(t, err)
 		wantUser(t, got, want)
 	})
@@ -49,17 +48,17 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		}
 	})
 
-	t.Run("SequentialIDsIncrease", func(t *testing.T) {
+	t.Run("ReservedNumbersIncreaseAndNeverRepeat", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
 		var last uint64
-		for i := range 12 {
-			u := MustCreateUser(t, s, UniqueEmail(fmt.Sprint("seq", i)))
-			n := userSeq(t, u.ID)
-			if n <= last {
-				t.Fatalf("user %d got %s, not after VAH%d", i, u.ID, last)
+		for i, n := range []int{1, 1, 5, 1, 20, 1} {
+			first, err := s.ReserveUserNumbers(t.Context(), n)
+			wantNoErr(t, err)
+			if first <= last || first == 0 {
+				t.Fatalf("reservation %d (of %d) starts at %d, not after %d", i, n, first, last)
 			}
-			last = n
+			last = first + uint64(n) - 1
 		}
 	})
 
@@ -67,13 +66,11 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		t.Parallel()
 		s := open(t)
 		u := MustCreateUser(t, s, UniqueEmail("known"))
-		for _, id := range []string{"VAH999999", "", "garbage", "vah" + u.ID[3:], u.ID + "0", " " + u.ID} {
+		for _, id := range []string{"VAH999999", "vah" + u.ID[3:], u.ID + "0"} {
 			_, err := s.GetUser(t.Context(), id)
 			wantErr(t, err, core.ErrNotFound)
 		}
-		_, err := s.GetUserByEmail(t.Context(), "nobody@example.com")
-		wantErr(t, err, core.ErrNotFound)
-		_, err = s.GetUserByEmail(t.Context(), "")
+		_, err := s.GetUserByEmail(t.Context(), core.KeyOf("nobody@example.com"))
 		wantErr(t, err, core.ErrNotFound)
 	})
 
@@ -82,13 +79,13 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		s := open(t)
 		email := UniqueEmail("dup")
 		first := MustCreateUser(t, s, email)
-		for _, again := range []string{email, "DUP" + email[3:], "Dup" + email[3:]} {
+		for _, again := range []string{email, "DUP" + email[3:], "Dup" + email[3:], "ｄup" + email[3:]} {
 			in := NewUser(again)
 			in.Username, in.PasswordHash = "intruder", "other-hash"
 			_, err := s.CreateUser(t.Context(), in)
 			wantErr(t, err, core.ErrConflict)
 		}
-		got, err := s.GetUserByEmail(t.Context(), email)
+		got, err := s.GetUserByEmail(t.Context(), core.KeyOf(email))
 		wantNoErr(t, err)
 		wantUser(t, got, first)
 		users, more, err := s.ListUsers(t.Context(), "", 10)
@@ -98,15 +95,15 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		}
 	})
 
-	t.Run("EmailIsCaseInsensitive", func(t *testing.T) {
+	t.Run("EmailIsKeptAsGivenAndFoundByKey", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		u, err := s.CreateUser(t.Context(), NewUser("Mixed.Case@Example.COM"))
+		u, err := s.CreateUser(t.Context(), NewUser("Mixed.Case@example.com"))
 		wantNoErr(t, err)
-		if u.Email != "mixed.case@example.com" {
-			t.Errorf("stored email %q, want it lowercase", u.Email)
+		if u.Email != "Mixed.Case@example.com" {
+			t.Errorf("stored email %q, want it as given", u.Email)
 		}
-		got, err := s.GetUserByEmail(t.Context(), "MIXED.CASE@example.com")
+		got, err := s.GetUserByEmail(t.Context(), core.KeyOf("MIXED.CASE@example.com"))
 		wantNoErr(t, err)
 		if got.ID != u.ID {
 			t.Errorf("GetUserByEmail found %s, want %s", got.ID, u.ID)
@@ -128,11 +125,11 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 			patch core.UserPatch
 			apply func(*core.User)
 		}{
-			{"username", core.UserPatch{Username: ptr("renamed")}, func(u *core.User) { u.Username = "renamed" }},
+			{"username", core.UserPatch{Username: ptr[core.Username]("renamed")}, func(u *core.User) { u.Username = "renamed" }},
 			{"password", core.UserPatch{PasswordHash: ptr("new-hash")}, func(u *core.User) { u.PasswordHash = "new-hash" }},
 			{"role", core.UserPatch{Role: ptr(core.RoleAdmin)}, func(u *core.User) { u.Role = core.RoleAdmin }},
-			{"activation", core.UserPatch{ActivationStatus: ptr(core.Inactive)}, func(u *core.User) { u.ActivationStatus = core.Inactive }},
-			{"several", core.UserPatch{Username: ptr("again"), ActivationStatus: ptr(core.Active)}, func(u *core.User) { u.Username, u.ActivationStatus = "again", core.Active }},
+			{"activation", core.UserPatch{ActivationStatus: ptr(core.ActivationInactive)}, func(u *core.User) { u.ActivationStatus = core.ActivationInactive }},
+			{"several", core.UserPatch{Username: ptr[core.Username]("again"), ActivationStatus: ptr(core.ActivationActive)}, func(u *core.User) { u.Username, u.ActivationStatus = "again", core.ActivationActive }},
 		}
 		want := u
 		for _, st := range steps {
@@ -154,19 +151,19 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 	t.Run("UpdateEmailMovesTheIndex", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		oldEmail, newEmail := UniqueEmail("old"), UniqueEmail("new")
+		oldEmail, newEmail := UniqueEmail("old"), core.Email(UniqueEmail("new"))
 		u := MustCreateUser(t, s, oldEmail)
 		got, err := s.UpdateUser(t.Context(), u.ID, core.UserPatch{Email: &newEmail})
 		wantNoErr(t, err)
 		if got.Email != newEmail {
 			t.Fatalf("Email = %q, want %q", got.Email, newEmail)
 		}
-		byNew, err := s.GetUserByEmail(t.Context(), newEmail)
+		byNew, err := s.GetUserByEmail(t.Context(), newEmail.Key())
 		wantNoErr(t, err)
 		if byNew.ID != u.ID {
 			t.Fatalf("new email finds %s, want %s", byNew.ID, u.ID)
 		}
-		_, err = s.GetUserByEmail(t.Context(), oldEmail)
+		_, err = s.GetUserByEmail(t.Context(), core.KeyOf(oldEmail))
 		wantErr(t, err, core.ErrNotFound)
 
 		// The freed address can be registered again, by someone else.
@@ -181,11 +178,12 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		s := open(t)
 		email := UniqueEmail("self")
 		u := MustCreateUser(t, s, email)
-		got, err := s.UpdateUser(t.Context(), u.ID, core.UserPatch{Email: &email, Username: ptr("still-me")})
+		recased := core.Email(strings.ToUpper(email[:1]) + email[1:])
+		got, err := s.UpdateUser(t.Context(), u.ID, core.UserPatch{Email: &recased, Username: ptr[core.Username]("still-me")})
 		wantNoErr(t, err)
-		u.Username = "still-me"
+		u.Username, u.Email = "still-me", recased
 		wantUser(t, got, u)
-		byEmail, err := s.GetUserByEmail(t.Context(), email)
+		byEmail, err := s.GetUserByEmail(t.Context(), core.KeyOf(email))
 		wantNoErr(t, err)
 		wantUser(t, byEmail, u)
 	})
@@ -195,15 +193,15 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		s := open(t)
 		a := MustCreateUser(t, s, UniqueEmail("a"))
 		b := MustCreateUser(t, s, UniqueEmail("b"))
-		for _, taken := range []string{b.Email, "B" + b.Email[1:]} {
-			_, err := s.UpdateUser(t.Context(), a.ID, core.UserPatch{Email: ptr(taken), Username: ptr("changed")})
+		for _, taken := range []core.Email{b.Email, "B" + b.Email[1:]} {
+			_, err := s.UpdateUser(t.Context(), a.ID, core.UserPatch{Email: ptr(taken), Username: ptr[core.Username]("changed")})
 			wantErr(t, err, core.ErrConflict)
 		}
 		for _, u := range []core.User{a, b} {
 			got, err := s.GetUser(t.Context(), u.ID)
 			wantNoErr(t, err)
 			wantUser(t, got, u)
-			byEmail, err := s.GetUserByEmail(t.Context(), u.Email)
+			byEmail, err := s.GetUserByEmail(t.Context(), u.Email.Key())
 			wantNoErr(t, err)
 			wantUser(t, byEmail, u)
 		}
@@ -212,7 +210,7 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 	t.Run("UpdateUnknownIsErrNotFound", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
-		_, err := s.UpdateUser(t.Context(), "VAH424242", core.UserPatch{Username: ptr("ghost"), Email: ptr(UniqueEmail("ghost"))})
+		_, err := s.UpdateUser(t.Context(), "VAH424242", core.UserPatch{Username: ptr[core.Username]("ghost"), Email: ptr(core.Email(UniqueEmail("ghost")))})
 		wantErr(t, err, core.ErrNotFound)
 		users, _, err := s.ListUsers(t.Context(), "", 10)
 		wantNoErr(t, err)
@@ -223,7 +221,30 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 }
 
 func testUserSequence(t *testing.T, open func(*testing.T) core.Store) {
-	t.Run("ConcurrentRegistrationsGetDistinctIDs", func(t *testing.T) {
+	t.Run("ConcurrentReservationsNeverOverlap", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		const n = 20
+		firsts := make([]uint64, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { firsts[i], errs[i] = s.ReserveUserNumbers(t.Context(), 1+i%3) })
+		}
+		wg.Wait()
+		seen := map[uint64]bool{}
+		for i, first := range firsts {
+			wantNoErr(t, errs[i])
+			for k := range uint64(1 + i%3) {
+				if seen[first+k] {
+					t.Fatalf("number %d handed out twice", first+k)
+				}
+				seen[first+k] = true
+			}
+		}
+	})
+
+	t.Run("ConcurrentRegistrationsAllStored", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
 		const n = 20
@@ -236,16 +257,10 @@ func testUserSequence(t *testing.T, open func(*testing.T) core.Store) {
 			})
 		}
 		wg.Wait()
-		seen := map[string]bool{}
 		for i, u := range created {
 			if errs[i] != nil {
 				t.Fatalf("registration %d: %v", i, errs[i])
 			}
-			userSeq(t, u.ID)
-			if seen[u.ID] {
-				t.Fatalf("ID %s given twice", u.ID)
-			}
-			seen[u.ID] = true
 			got, err := s.GetUser(t.Context(), u.ID)
 			wantNoErr(t, err)
 			wantUser(t, got, u)
@@ -268,7 +283,7 @@ func testUserSequence(t *testing.T, open func(*testing.T) core.Store) {
 		for i := range n {
 			wg.Go(func() {
 				in := NewUser(email)
-				in.Username = fmt.Sprint("racer", i)
+				in.Username = core.Username(fmt.Sprint("racer", i))
 				created[i], errs[i] = s.CreateUser(t.Context(), in)
 			})
 		}
@@ -287,7 +302,7 @@ func testUserSequence(t *testing.T, open func(*testing.T) core.Store) {
 		if wins != 1 {
 			t.Fatalf("%d registrations of one email succeeded, want exactly 1", wins)
 		}
-		got, err := s.GetUserByEmail(t.Context(), email)
+		got, err := s.GetUserByEmail(t.Context(), core.KeyOf(email))
 		wantNoErr(t, err)
 		wantUser(t, got, winner)
 		users, _, err := s.ListUsers(t.Context(), "", n+1)

@@ -52,9 +52,9 @@ func (v *Versioned) UpdateUser(ctx context.Context, id string, p core.UserPatch)
 	return v.Store.UpdateUser(ctx, id, p)
 }
 
-func (v *Versioned) CreateTask(ctx context.Context, t core.Task) error {
+func (v *Versioned) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	defer v.bump(t.UserID)
-	return v.Store.CreateTask(ctx, t)
+	return v.Store.CreateTask(ctx, t, limit)
 }
 
 func (v *Versioned) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
