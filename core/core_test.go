@@ -17,12 +17,12 @@ func TestTokens(t *testing.T) {
 	secret := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	tok := core.NewTokens(secret, time.Hour, func() time.Time { return now })
-	good, err := tok.Issue("VAH1")
+	good, err := tok.Issue("VAH1", "s1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sub, err := tok.Parse(good); err != nil || sub != "VAH1" {
-		t.Fatalf("Parse(good) = %q, %v", sub, err)
+	if c, err := tok.Parse(good); err != nil || c.UserID != "VAH1" || c.SessionID != "s1" {
+		t.Fatalf("Parse(good) = %+v, %v", c, err)
 	}
 	sign := func(m jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 		s, err := jwt.NewWithClaims(m, claims).SignedString(key)

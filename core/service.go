@@ -40,6 +40,8 @@ type Service struct {
 	limiter  LoginLimiter
 	userNums *userNumbers
 	maxTasks int
+	sessTTL  time.Duration
+	idleTTL  time.Duration
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -60,6 +62,9 @@ type Config struct {
 	// UserIDBlock is how many user numbers one store round trip reserves
 	// (0 or 1: one per registration, no gaps).
 	UserIDBlock int
+	// SessionTTL and SessionIdleTTL bound a session's life (0: the
+	// defaults, 30 and 7 days; see session.go).
+	SessionTTL, SessionIdleTTL time.Duration
 }
 
 // NewService returns a Service.
@@ -73,6 +78,12 @@ func NewService(c Config) *Service {
 	if c.MaxTasksPerUser == 0 {
 		c.MaxTasksPerUser = DefaultMaxTasksPerUser
 	}
+	if c.SessionTTL <= 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.SessionIdleTTL <= 0 {
+		c.SessionIdleTTL = DefaultSessionIdleTTL
+	}
 	return &Service{
 		store:    c.Store,
 		hasher:   c.Hasher,
@@ -81,6 +92,8 @@ func NewService(c Config) *Service {
 		limiter:  c.Limiter,
 		userNums: &userNumbers{block: max(c.UserIDBlock, 1)},
 		maxTasks: c.MaxTasksPerUser,
+		sessTTL:  c.SessionTTL,
+		idleTTL:  min(c.SessionIdleTTL, c.SessionTTL),
 		now:      func() time.Time { return c.Now().UTC().Truncate(time.Millisecond) },
 		log:      c.Logger,
 	}
@@ -93,12 +106,14 @@ type authKey struct{}
 // authState memoizes one request's authentication, so a GraphQL query that
 // checks @auth on many fields loads the user once.
 type authState struct {
-	token    string
-	clientIP string
-	once     sync.Once
-	user     User
-	version  string // VersionedStore's version of the user's data, or ""
-	err      error
+	token     string
+	clientIP  string
+	userAgent string
+	once      sync.Once
+	user      User
+	sessionID string // of the token, once authenticated ("" for a legacy token)
+	version   string // VersionedStore's version of the user's data, or ""
+	err       error
 }
 
 // WithRequest returns ctx carrying the request's bearer token ("" if none)
@@ -106,6 +121,15 @@ type authState struct {
 // resolves the token lazily.
 func WithRequest(ctx context.Context, bearerToken, clientIP string) context.Context {
 	return context.WithValue(ctx, authKey{}, &authState{token: bearerToken, clientIP: clientIP})
+}
+
+// WithUserAgent records the client's User-Agent on a request's context made
+// by WithRequest (sessions keep it, to be recognized in User.sessions).
+func WithUserAgent(ctx context.Context, userAgent string) context.Context {
+	if st, ok := ctx.Value(authKey{}).(*authState); ok {
+		st.userAgent = userAgent
+	}
+	return ctx
 }
 
 func state(ctx context.Context) *authState {
@@ -128,7 +152,7 @@ func (s *Service) Actor(ctx context.Context) (User, error) {
 	if st.token == "" {
 		return User{}, errNoCredentials
 	}
-	st.once.Do(func() { st.user, st.version, st.err = s.authenticate(ctx, st.token) })
+	st.once.Do(func() { st.user, st.sessionID, st.version, st.err = s.authenticate(ctx, st.token) })
 	return st.user, st.err
 }
 
@@ -149,32 +173,36 @@ func (s *Service) ReadVersion(ctx context.Context) (User, string, error) {
 // HasCredentials reports whether the request carries a bearer token at all.
 func HasCredentials(ctx context.Context) bool { return state(ctx).token != "" }
 
-func (s *Service) authenticate(ctx context.Context, token string) (User, string, error) {
-	id, err := s.tokens.Parse(token)
+// errSessionEnded is the answer to a token whose session is over (logout,
+// revocation, expiry, an admin's change): clients refresh or log in again.
+var errSessionEnded = &Error{Code: CodeUnauthenticated, Message: "Session ended; log in again"}
+
+func (s *Service) authenticate(ctx context.Context, token string) (u User, sessionID, version string, err error) {
+	c, err := s.tokens.Parse(token)
 	if err != nil {
-		return User{}, "", err
+		return User{}, "", "", err
 	}
-	if _, ok := ParseUserID(id); !ok {
-		return User{}, "", errBadToken
+	if _, ok := ParseUserID(c.UserID); !ok {
+		return User{}, "", "", errBadToken
 	}
-	var (
-		u       User
-		version string
-	)
 	if vs, ok := s.store.(VersionedStore); ok {
-		u, version, err = vs.GetUserVersion(ctx, id)
+		u, version, err = vs.GetUserVersion(ctx, c.UserID)
 	} else {
-		u, err = s.store.GetUser(ctx, id)
+		u, err = s.store.GetUser(ctx, c.UserID)
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return User{}, "", errBadToken
+		return User{}, "", "", errBadToken
 	case err != nil:
-		return User{}, "", err
+		return User{}, "", "", err
 	case !u.IsActive():
-		return User{}, "", &Error{Code: CodeUnauthenticated, Message: "Inactive user"}
+		return User{}, "", "", &Error{Code: CodeUnauthenticated, Message: "Inactive user"}
+	case c.SessionID != "" && !u.Sessions.Live(c.SessionID, s.now()):
+		return User{}, "", "", errSessionEnded
+	case c.SessionID == "" && !u.Sessions.AcceptsLegacy(c.IssuedAt):
+		return User{}, "", "", errSessionEnded
 	}
-	return u, version, nil
+	return u, c.SessionID, version, nil
 }
 
 // Admin returns the actor if they are an admin, else CodeForbidden (or
@@ -250,17 +278,8 @@ func (s *Service) createUser(ctx context.Context, u User) (User, error) {
 // account (docs/graphql.md, docs/rest.md).
 func (s *Service) Login(ctx context.Context, email, password string) (AuthPayload, error) {
 	key := KeyOf(email)
-	if s.limiter != nil {
-		keys := []string{"email:" + string(key)}
-		if ip := state(ctx).clientIP; ip != "" {
-			keys = append(keys, "ip:"+ip)
-		}
-		wait, err := s.limiter.Allow(ctx, keys...)
-		if err != nil {
-			s.log.WarnContext(ctx, "login rate limiter unavailable; attempt allowed", "err", err)
-		} else if wait > 0 {
-			return AuthPayload{}, &Error{Code: CodeRateLimited, Message: "Too many login attempts; try again later", RetryAfter: wait}
-		}
+	if err := s.checkLoginRate(ctx, key); err != nil {
+		return AuthPayload{}, err
 	}
 	if len(password) > 4*MaxPasswordLen || len(email) > MaxEmailLen {
 		// No stored password can be this long: refuse without hashing it.
@@ -279,11 +298,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (AuthPayloa
 	case !u.IsActive():
 		return AuthPayload{}, errInactiveUser
 	}
-	tok, err := s.tokens.Issue(u.ID)
-	if err != nil {
-		return AuthPayload{}, err
-	}
-	return AuthPayload{AccessToken: tok, TokenType: "bearer", ExpiresIn: int(s.tokens.TTL().Seconds()), User: u}, nil
+	return s.startSession(ctx, u)
 }
 
 // Me returns the caller.
@@ -545,18 +560,22 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput)
 	if id == admin.ID && ((c.Role != nil && *c.Role != admin.Role) || (c.ActivationStatus != nil && *c.ActivationStatus != admin.ActivationStatus)) {
 		return User{}, errAdminSelf
 	}
-	if (c.Email != nil || c.Password != nil) && id != admin.ID {
-		target, err := s.store.GetUser(ctx, id)
-		if err != nil {
-			return User{}, notFound(err, errUserNotFound)
-		}
-		if target.IsAdmin() {
-			return User{}, errAdminOverAdmin
-		}
+	target, err := s.store.GetUser(ctx, id)
+	if err != nil {
+		return User{}, notFound(err, errUserNotFound)
+	}
+	if (c.Email != nil || c.Password != nil) && id != admin.ID && target.IsAdmin() {
+		return User{}, errAdminOverAdmin
 	}
 	p := UserPatch{
 		Username: c.Username, Email: c.Email, Role: c.Role, ActivationStatus: c.ActivationStatus,
 		KeepActiveAdmin: (c.Role != nil && *c.Role != RoleAdmin) || (c.ActivationStatus != nil && *c.ActivationStatus != ActivationActive),
+	}
+	// A changed credential, address or role, or a deactivation, ends every
+	// session of the user: their tokens must not outlive what they vouched for.
+	if c.Password != nil || (c.Email != nil && c.Email.Key() != target.Email.Key()) ||
+		(c.Role != nil && *c.Role != target.Role) || (c.ActivationStatus != nil && *c.ActivationStatus != ActivationActive) {
+		p.EndSessionsAt = s.now()
 	}
 	if c.Password != nil {
 		h, err := s.hasher.Hash(ctx, c.Password.Reveal())
@@ -594,7 +613,10 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, username str
 	existing, err := s.store.GetUserByEmail(ctx, r.Email.Key())
 	switch {
 	case err == nil:
-		u, err := s.store.UpdateUser(ctx, existing.ID, UserPatch{PasswordHash: &hash, Role: &role, ActivationStatus: &active})
+		// Whatever the account could do before, with whatever tokens, ends:
+		// an account registered in advance by someone else must not turn
+		// into an admin session.
+		u, err := s.store.UpdateUser(ctx, existing.ID, UserPatch{PasswordHash: &hash, Role: &role, ActivationStatus: &active, EndSessionsAt: s.now()})
 		return u, false, notFound(err, errUserNotFound)
 	case !errors.Is(err, ErrNotFound):
 		return User{}, false, err

@@ -58,6 +58,20 @@ type Store interface {
 	// TaskStats returns userID's exact counts (zero for a user with none).
 	TaskStats(ctx context.Context, userID string) (TaskStats, error)
 
+	// WriteSessions changes user userID's sessions atomically: w.Change
+	// gives the user's new SessionSet from the current one (it may run more
+	// than once: it must be pure) and the sessions it ended, whose records
+	// are removed; w.Put, if set, is stored (replacing its record) — with
+	// w.IfHash, only if the stored record's RefreshHash is still w.IfHash
+	// (ErrPrecondition otherwise, ErrNotFound if it is gone). It returns the
+	// user's set as written; ErrNotFound for no such user.
+	WriteSessions(ctx context.Context, userID string, w SessionWrite) (SessionSet, error)
+	// GetSession returns session id's record, or ErrNotFound.
+	GetSession(ctx context.Context, id string) (Session, error)
+	// GetSessions returns the records of the sessions ids that exist, in
+	// the order of ids.
+	GetSessions(ctx context.Context, ids []string) ([]Session, error)
+
 	// Close releases the store's resources.
 	Close() error
 }
@@ -86,6 +100,20 @@ type UserPatch struct {
 	// KeepActiveAdmin makes the write conditional on at least one active
 	// admin remaining after it (see Store.UpdateUser).
 	KeepActiveAdmin bool
+	// EndSessionsAt, if set, ends every session of the user with the
+	// write: their SessionSet becomes SessionSet.EndAll(EndSessionsAt) and
+	// the sessions' records are removed.
+	EndSessionsAt time.Time
+}
+
+// SessionWrite is a change to a user's sessions (Store.WriteSessions).
+type SessionWrite struct {
+	Put    *Session
+	IfHash string
+	Change func(SessionSet) (SessionSet, []string)
+	// Current, if set, is the user's set as the caller last read it: a
+	// store may try the write conditioned on it before reading it again.
+	Current *SessionSet
 }
 
 // Apply returns u with the set fields of p.
@@ -104,6 +132,9 @@ func (p UserPatch) Apply(u User) User {
 	}
 	if p.ActivationStatus != nil {
 		u.ActivationStatus = *p.ActivationStatus
+	}
+	if !p.EndSessionsAt.IsZero() {
+		u.Sessions = u.Sessions.EndAll(p.EndSessionsAt)
 	}
 	return u
 }

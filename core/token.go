@@ -10,7 +10,7 @@ import (
 
 // Tokens issues and checks access tokens: JWTs signed with HS256 and only
 // HS256 (a token naming any other algorithm, "none" included, is refused),
-// carrying sub (the user id), iat and exp.
+// carrying sub (the user id), sid (the session), iat and exp.
 type Tokens struct {
 	secret    []byte
 	ttl       time.Duration
@@ -23,7 +23,21 @@ type Tokens struct {
 	// signature and decoding JSON cost more than the rest of a cached read.
 	// The claims (expiry included) are validated again at every use.
 	mu       sync.Mutex
-	verified map[string]*jwt.RegisteredClaims
+	verified map[string]*claims
+}
+
+// claims are an access token's: the registered ones and the session id
+// (absent from tokens the legacy app issued).
+type claims struct {
+	jwt.RegisteredClaims
+	SessionID string `json:"sid,omitempty"`
+}
+
+// TokenClaims is what a checked access token says.
+type TokenClaims struct {
+	UserID    string
+	SessionID string    // "" for a token without a session (legacy)
+	IssuedAt  time.Time // zero if the token has no iat
 }
 
 // maxVerified bounds Tokens.verified (about 1 MiB of tokens).
@@ -46,52 +60,63 @@ func NewTokens(secret []byte, ttl time.Duration, now func() time.Time) *Tokens {
 		now:       now,
 		parser:    jwt.NewParser(append([]jwt.ParserOption{jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()})}, claimChecks...)...),
 		validator: jwt.NewValidator(claimChecks...),
-		verified:  map[string]*jwt.RegisteredClaims{},
+		verified:  map[string]*claims{},
 	}
 }
 
 // TTL is how long an issued token lives.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue returns a signed token for userID.
-func (t *Tokens) Issue(userID string) (string, error) {
+// Issue returns a signed token for userID's session sessionID.
+func (t *Tokens) Issue(userID, sessionID string) (string, error) {
 	now := t.now().UTC()
-	claims := jwt.RegisteredClaims{
-		Subject:   userID,
-		IssuedAt:  jwt.NewNumericDate(now),
-		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	c := claims{
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject:   userID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+		},
+		SessionID: sessionID,
 	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
 }
 
 // errBadToken is the one answer to every unusable token: clients need not
 // know whether it expired or was forged.
 var errBadToken = &Error{Code: CodeUnauthenticated, Message: "Could not validate credentials"}
 
-// Parse checks token and returns its subject.
-func (t *Tokens) Parse(token string) (string, error) {
+// Parse checks token and returns what it says.
+func (t *Tokens) Parse(token string) (TokenClaims, error) {
 	t.mu.Lock()
 	seen := t.verified[token]
 	t.mu.Unlock()
 	if seen != nil {
 		if err := t.validator.Validate(seen); err != nil {
-			return "", &Error{Code: CodeUnauthenticated, Message: errBadToken.Message, Err: err}
+			return TokenClaims{}, &Error{Code: CodeUnauthenticated, Message: errBadToken.Message, Err: err}
 		}
-		return seen.Subject, nil
+		return seen.public(), nil
 	}
-	claims := &jwt.RegisteredClaims{}
-	_, err := t.parser.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return t.secret, nil })
+	c := &claims{}
+	_, err := t.parser.ParseWithClaims(token, c, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {
-		return "", &Error{Code: CodeUnauthenticated, Message: errBadToken.Message, Err: err}
+		return TokenClaims{}, &Error{Code: CodeUnauthenticated, Message: errBadToken.Message, Err: err}
 	}
-	if claims.Subject == "" {
-		return "", &Error{Code: CodeUnauthenticated, Message: errBadToken.Message, Err: errors.New("token without sub")}
+	if c.Subject == "" {
+		return TokenClaims{}, &Error{Code: CodeUnauthenticated, Message: errBadToken.Message, Err: errors.New("token without sub")}
 	}
 	t.mu.Lock()
 	if len(t.verified) >= maxVerified {
 		clear(t.verified) // simpler than an LRU; refilled by the next requests
 	}
-	t.verified[token] = claims
+	t.verified[token] = c
 	t.mu.Unlock()
-	return claims.Subject, nil
+	return c.public(), nil
+}
+
+func (c *claims) public() TokenClaims {
+	tc := TokenClaims{UserID: c.Subject, SessionID: c.SessionID}
+	if c.IssuedAt != nil {
+		tc.IssuedAt = c.IssuedAt.Time
+	}
+	return tc
 }

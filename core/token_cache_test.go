@@ -13,13 +13,13 @@ import (
 func TestTokens_RememberedToken(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	tok := core.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour, func() time.Time { return now })
-	good, err := tok.Issue("VAH7")
+	good, err := tok.Issue("VAH7", "s7")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if sub, err := tok.Parse(good); err != nil || sub != "VAH7" {
-			t.Fatalf("Parse(good) = %q, %v; want VAH7", sub, err)
+		if c, err := tok.Parse(good); err != nil || c.UserID != "VAH7" {
+			t.Fatalf("Parse(good) = %+v, %v; want VAH7", c, err)
 		}
 	}
 	t.Run("ErrExpiredOnceRemembered", func(t *testing.T) {

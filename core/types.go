@@ -100,6 +100,7 @@ type User struct {
 	Role             Role
 	ActivationStatus ActivationStatus
 	CreatedAt        time.Time
+	Sessions         SessionSet // the live sessions (session.go)
 }
 
 // IsAdmin reports whether u may manage users.
@@ -227,10 +228,12 @@ type PageInfo struct {
 	EndCursor   *string
 }
 
-// AuthPayload is the answer to a successful login.
+// AuthPayload is the answer to a successful login or refresh.
 type AuthPayload struct {
-	AccessToken string
-	TokenType   string // always "bearer"
-	ExpiresIn   int    // seconds
-	User        User
+	AccessToken      string
+	TokenType        string // always "bearer"
+	ExpiresIn        int    // seconds
+	RefreshToken     string
+	RefreshExpiresIn int // seconds until the refresh token expires if unused
+	User             User
 }

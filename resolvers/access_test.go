@@ -17,11 +17,11 @@ func TestDirectives(t *testing.T) {
 	victim := e.mustRegister(t, "victim")
 	victimTask := e.mustCreateTask(t, victim, "keep me")
 
-	expired, err := core.NewTokens(testSecret, time.Hour, func() time.Time { return time.Now().Add(-3 * time.Hour) }).Issue(victim.ID)
+	expired, err := core.NewTokens(testSecret, time.Hour, func() time.Time { return time.Now().Add(-3 * time.Hour) }).Issue(victim.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged, err := core.NewTokens([]byte("another-secret-0123456789abcdef!"), time.Hour, nil).Issue(victim.ID)
+	forged, err := core.NewTokens([]byte("another-secret-0123456789abcdef!"), time.Hour, nil).Issue(victim.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ var _ graph.ResolverRoot = (*resolver)(nil)
 func (r *resolver) Query() graph.QueryResolver       { return (*queryResolver)(r) }
 func (r *resolver) Mutation() graph.MutationResolver { return (*mutationResolver)(r) }
 func (r *resolver) User() graph.UserResolver         { return (*userResolver)(r) }
+func (r *resolver) Session() graph.SessionResolver   { return (*sessionResolver)(r) }
 
 // ---- Query ----
 
@@ -78,6 +79,26 @@ func (r *mutationResolver) Login(ctx context.Context, email, password string) (c
 	return r.svc.Login(ctx, email, password)
 }
 
+func (r *mutationResolver) RefreshToken(ctx context.Context, token string) (core.AuthPayload, error) {
+	return r.svc.Refresh(ctx, token)
+}
+
+func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
+	return true, r.svc.Logout(ctx)
+}
+
+func (r *mutationResolver) LogoutEverywhere(ctx context.Context) (bool, error) {
+	return true, r.svc.LogoutEverywhere(ctx)
+}
+
+func (r *mutationResolver) ChangePassword(ctx context.Context, current, next string) (core.AuthPayload, error) {
+	return r.svc.ChangePassword(ctx, current, next)
+}
+
+func (r *mutationResolver) RevokeSession(ctx context.Context, id string) (bool, error) {
+	return true, r.svc.RevokeSession(ctx, id)
+}
+
 func (r *mutationResolver) CreateTask(ctx context.Context, input core.CreateTaskInput) (core.Task, error) {
 	return r.svc.CreateTask(ctx, input)
 }
@@ -107,4 +128,18 @@ var _ graph.UserResolver = (*userResolver)(nil)
 
 func (r *userResolver) Stats(ctx context.Context, u *core.User) (core.TaskStats, error) {
 	return r.svc.Stats(ctx, u.ID)
+}
+
+func (r *userResolver) Sessions(ctx context.Context, u *core.User) ([]core.Session, error) {
+	return r.svc.Sessions(ctx, u.ID)
+}
+
+// ---- Session ----
+
+type sessionResolver resolver
+
+var _ graph.SessionResolver = (*sessionResolver)(nil)
+
+func (r *sessionResolver) Current(ctx context.Context, s *core.Session) (bool, error) {
+	return s.ID == r.svc.CurrentSession(ctx), nil
 }

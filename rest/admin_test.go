@@ -46,10 +46,12 @@ func TestUpdateUser(t *testing.T) {
 				{name: "OK/Username", req: put(adm.token, bob.ID, `{"username":"robert"}`), status: 200, want: renamed},
 				{name: "OK/Email", req: put(adm.token, bob.ID, `{"email":"Robert-`+method+`@Example.com","role":null}`), status: 200, want: moved},
 				{name: "OK/Nothing", req: put(adm.token, bob.ID, `{}`), status: 200, want: moved},
-				{name: "ErrForbidden/User", req: put(bob.token, ann.ID, `{"username":"x"}`), status: 403, want: detail("Admin privileges required")},
-				{name: "ErrForbidden/UserBeforeEmptyBody", req: req{method: method, path: path(ann.ID), token: bob.token, contentType: "application/json"}, status: 403, want: detail("Admin privileges required")},
-				{name: "ErrForbidden/UserBeforeNotAnObject", req: put(bob.token, ann.ID, `"robert"`), status: 403, want: detail("Admin privileges required")},
-				{name: "ErrForbidden/UserPromotesSelf", req: put(bob.token, bob.ID, `{"role":"admin"}`), status: 403, want: detail("Admin privileges required")},
+				// bob's sessions ended with his email change: ann asks.
+				{name: "ErrUnauthenticated/SessionEndedByEmailChange", req: put(bob.token, ann.ID, `{"username":"x"}`), status: 401, want: detail("Session ended; log in again")},
+				{name: "ErrForbidden/User", req: put(ann.token, bob.ID, `{"username":"x"}`), status: 403, want: detail("Admin privileges required")},
+				{name: "ErrForbidden/UserBeforeEmptyBody", req: req{method: method, path: path(bob.ID), token: ann.token, contentType: "application/json"}, status: 403, want: detail("Admin privileges required")},
+				{name: "ErrForbidden/UserBeforeNotAnObject", req: put(ann.token, bob.ID, `"robert"`), status: 403, want: detail("Admin privileges required")},
+				{name: "ErrForbidden/UserPromotesSelf", req: put(ann.token, ann.ID, `{"role":"admin"}`), status: 403, want: detail("Admin privileges required")},
 				{name: "ErrForbidden/AdminDemotesSelf", req: put(adm.token, adm.ID, `{"role":"user"}`), status: 403, want: detail("Admins cannot change their own role or activation status")},
 				{name: "ErrUnauthenticated", req: put("", bob.ID, `{"username":"x"}`), status: 401, want: detail("Not authenticated")},
 				{name: "ErrNotFound", req: put(adm.token, "VAH999999", `{"username":"x"}`), status: 404, want: detail("User not found")},
@@ -82,7 +84,7 @@ func TestUpdateUser(t *testing.T) {
 		e.run(t, []tc{
 			{name: "SetPassword", req: put(`{"password":"N3wpass!"}`), status: 200, want: userJSONOf(ann.User)},
 			{name: "OldPasswordRefused", req: login(password), status: 401, want: detail("Incorrect email or password")},
-			{name: "NewPasswordWorks", req: login("N3wpass!"), status: 200, want: obj{"access_token": anyToken, "token_type": "bearer"}},
+			{name: "NewPasswordWorks", req: login("N3wpass!"), status: 200, want: tokensJSON()},
 			{name: "Deactivate", req: put(`{"activation_status":"inactive"}`), status: 200, want: inactive},
 			{name: "OldTokenStopsAtOnce", req: req{method: http.MethodGet, path: "/api/v1/tasks/fetch-task", token: ann.token}, status: 401, want: detail("Inactive user")},
 			{name: "LoginRefused", req: login("N3wpass!"), status: 403, want: detail("Inactive user")},
@@ -99,7 +101,15 @@ func TestUpdateUser(t *testing.T) {
 		if err != nil || u.Role != core.RoleAdmin {
 			t.Errorf("carl is %+v (%v), want an admin", u.Role, err)
 		}
-		users := e.do(t, req{method: http.MethodGet, path: "/api/v1/admin/users", token: carl.token})
+		// A promotion ends the user's sessions: the admin logs in anew.
+		if old := e.do(t, req{method: http.MethodGet, path: "/api/v1/admin/users", token: carl.token}); old.status != 401 {
+			t.Errorf("a token from before the promotion: %d %s, want 401", old.status, old.raw)
+		}
+		p, err := e.svc.Login(context.Background(), carl.Email, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users := e.do(t, req{method: http.MethodGet, path: "/api/v1/admin/users", token: p.AccessToken})
 		if users.status != 200 {
 			t.Errorf("promoted admin lists users: %d %s", users.status, users.raw)
 		}

@@ -126,7 +126,7 @@ func TestLogin(t *testing.T) {
 	form := func(v url.Values) req {
 		return req{method: http.MethodPost, path: "/api/v1/auth/login", contentType: "application/x-www-form-urlencoded", body: v.Encode()}
 	}
-	token := obj{"access_token": anyToken, "token_type": "bearer"}
+	token := tokensJSON()
 	bad := detail("Incorrect email or password")
 
 	e.run(t, []tc{
@@ -195,11 +195,11 @@ func TestCurrentUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	get := func(tok string) req { return req{method: http.MethodGet, path: "/api/v1/auth/user", token: tok} }
-	expired, err := core.NewTokens([]byte(testSecret), time.Hour, func() time.Time { return time.Now().Add(-2 * time.Hour) }).Issue(bob.ID)
+	expired, err := core.NewTokens([]byte(testSecret), time.Hour, func() time.Time { return time.Now().Add(-2 * time.Hour) }).Issue(bob.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	forged, err := core.NewTokens([]byte("another-secret-of-32-bytes......"), time.Hour, nil).Issue(bob.ID)
+	forged, err := core.NewTokens([]byte("another-secret-of-32-bytes......"), time.Hour, nil).Issue(bob.ID, "")
 	if err != nil {
 		t.Fatal(err)
 	}

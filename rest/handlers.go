@@ -31,7 +31,29 @@ func routes(svc *core.Service) []route {
 			summary: "Log in and get a bearer token", errs: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests}},
 			func(ctx context.Context, _ *http.Request, in *loginRequest) (tokenResponse, error) {
 				p, err := svc.Login(ctx, in.Email, in.Password)
-				return tokenResponse{AccessToken: p.AccessToken, TokenType: p.TokenType}, err
+				return newTokens(p), err
+			}),
+		op(route{method: http.MethodPost, path: "/api/v1/auth/refresh", id: "refresh", tag: auth, access: public,
+			summary: "Exchange a refresh token for new tokens (the one sent stops working)", errs: []int{http.StatusUnauthorized}},
+			func(ctx context.Context, _ *http.Request, in *refreshRequest) (tokenResponse, error) {
+				p, err := svc.Refresh(ctx, in.RefreshToken)
+				return newTokens(p), err
+			}),
+		op(route{method: http.MethodPost, path: "/api/v1/auth/logout", id: "logout", tag: auth, access: bearer,
+			summary: "End the caller's session"},
+			func(ctx context.Context, _ *http.Request, _ *noBody) (messageResponse, error) {
+				return messageResponse{Message: "Logged out"}, svc.Logout(ctx)
+			}),
+		op(route{method: http.MethodPost, path: "/api/v1/auth/logout-all", id: "logoutAll", tag: auth, access: bearer,
+			summary: "End every session of the caller"},
+			func(ctx context.Context, _ *http.Request, _ *noBody) (messageResponse, error) {
+				return messageResponse{Message: "Logged out everywhere"}, svc.LogoutEverywhere(ctx)
+			}),
+		op(route{method: http.MethodPost, path: "/api/v1/auth/change-password", id: "changePassword", tag: auth, access: bearer,
+			summary: "Change the caller's password; ends every session and starts a new one", errs: []int{http.StatusUnauthorized, http.StatusTooManyRequests}},
+			func(ctx context.Context, _ *http.Request, in *changePasswordRequest) (tokenResponse, error) {
+				p, err := svc.ChangePassword(ctx, in.CurrentPassword, in.NewPassword)
+				return newTokens(p), err
 			}),
 		op(route{method: http.MethodGet, path: "/api/v1/auth/user", id: "currentUser", tag: auth, access: bearer, cached: true,
 			summary: "The caller and their task statistics"},

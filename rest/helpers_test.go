@@ -146,10 +146,11 @@ func matchRE(what, re string) matcher {
 }
 
 var (
-	anyUserID = matchRE("user id", `^VAH\d+$`)
-	anyTaskID = matchRE("task id", `^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	anyToken  = matchRE("JWT", `^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
-	anyTime   = matcher{"RFC 3339 UTC time with milliseconds", func(v any) bool {
+	anyUserID       = matchRE("user id", `^VAH\d+$`)
+	anyTaskID       = matchRE("task id", `^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	anyToken        = matchRE("JWT", `^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
+	anyRefreshToken = matchRE("refresh token", `^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$`)
+	anyTime         = matcher{"RFC 3339 UTC time with milliseconds", func(v any) bool {
 		s, ok := v.(string)
 		if !ok || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(s) {
 			return false
@@ -424,4 +425,9 @@ func httpRequest(tb testing.TB, e *env, method, path, authorization string) *htt
 	e.h.ServeHTTP(w, r)
 	noSecrets(tb, w.Body.String())
 	return w
+}
+
+// tokensJSON is the answer of login, refresh and change-password.
+func tokensJSON() obj {
+	return obj{"access_token": anyToken, "token_type": "bearer", "refresh_token": anyRefreshToken, "expires_in": 3600}
 }

@@ -24,6 +24,8 @@ var (
 	_ binder     = (*createTaskRequest)(nil)
 	_ binder     = (*updateTaskRequest)(nil)
 	_ binder     = (*updateUserRequest)(nil)
+	_ binder     = (*refreshRequest)(nil)
+	_ binder     = (*changePasswordRequest)(nil)
 )
 
 type registerRequest struct {
@@ -138,6 +140,32 @@ func (in *updateUserRequest) check() error {
 	return err
 }
 
+type refreshRequest struct {
+	_            struct{} `additionalProperties:"true"`
+	RefreshToken string   `json:"refresh_token" doc:"A refresh_token from login or an earlier refresh."`
+}
+
+func (in *refreshRequest) bind(f *fields) { f.str("refresh_token", &in.RefreshToken) }
+func (in *refreshRequest) check() error   { return nil }
+
+type changePasswordRequest struct {
+	_               struct{} `additionalProperties:"true"`
+	CurrentPassword string   `json:"current_password"`
+	NewPassword     string   `json:"new_password"`
+}
+
+func (in *changePasswordRequest) bind(f *fields) {
+	f.str("current_password", &in.CurrentPassword)
+	f.str("new_password", &in.NewPassword)
+}
+
+func (in *changePasswordRequest) check() error {
+	if _, fe := core.ParsePassword("newPassword", in.NewPassword); fe != nil {
+		return core.Invalid(*fe)
+	}
+	return nil
+}
+
 // noBody is the request of the endpoints that read none.
 type noBody struct{}
 
@@ -208,9 +236,18 @@ func newTasks(ts []core.Task) []taskResponse {
 	return out
 }
 
+// tokenResponse is the legacy login answer (access_token, token_type) and
+// what sessions added after them: clients that know only the first two
+// ignore the rest.
 type tokenResponse struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type" example:"bearer"`
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type" example:"bearer"`
+	RefreshToken string `json:"refresh_token" doc:"Single use: POST it to /api/v1/auth/refresh for new tokens."`
+	ExpiresIn    int    `json:"expires_in" doc:"Seconds until access_token expires." example:"3600"`
+}
+
+func newTokens(p core.AuthPayload) tokenResponse {
+	return tokenResponse{AccessToken: p.AccessToken, TokenType: p.TokenType, RefreshToken: p.RefreshToken, ExpiresIn: p.ExpiresIn}
 }
 
 type statsResponse struct {

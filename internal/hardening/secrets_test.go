@@ -121,12 +121,20 @@ func TestNoSecretInLogs(t *testing.T) {
 			var aliceToken, bobToken string
 			r = s.rest(http.MethodPost, "/api/v1/auth/login", "", vars{"email": aliceEmail, "password": alicePw})
 			var tok struct {
-				AccessToken string `json:"access_token"`
+				AccessToken  string `json:"access_token"`
+				RefreshToken string `json:"refresh_token"`
 			}
 			_ = json.Unmarshal(r.body, &tok)
 			aliceToken = tok.AccessToken
-			s.want("alice logs in", r.status == 200 && aliceToken != "", r)
+			s.want("alice logs in", r.status == 200 && aliceToken != "" && tok.RefreshToken != "", r)
 			s.secret("alice's token", aliceToken)
+			s.secret("alice's refresh token", tok.RefreshToken)
+			r = s.rest(http.MethodPost, "/api/v1/auth/refresh", "", vars{"refresh_token": tok.RefreshToken})
+			s.want("alice refreshes", r.status == 200, r)
+			_ = json.Unmarshal(r.body, &tok)
+			s.secret("alice's refreshed token", tok.AccessToken)
+			s.secret("alice's next refresh token", tok.RefreshToken)
+			aliceToken = tok.AccessToken
 			r = s.do(request{method: http.MethodPost, path: "/api/v1/auth/login", contentType: "application/x-www-form-urlencoded",
 				body: []byte(url.Values{"username": {bobEmail}, "password": {bobPw}, "grant_type": {"password"}}.Encode())})
 			_ = json.Unmarshal(r.body, &tok)
@@ -193,6 +201,23 @@ func TestNoSecretInLogs(t *testing.T) {
 			s.want("admin resets a password", g.ok(), g)
 			r = s.rest(http.MethodPatch, "/api/v1/admin/update-user/VAH2", admin.Token, vars{"password": weak})
 			s.want("weak new password refused", r.status == 422, r)
+			// The resets ended alice's and bob's sessions: they log in anew.
+			r = s.rest(http.MethodGet, "/api/v1/tasks/fetch-task", aliceToken, nil)
+			s.want("a reset ends the sessions", r.status == 401, r)
+			for _, who := range []struct {
+				token        *string
+				email, newPw string
+			}{{&aliceToken, aliceEmail, newPw}, {&bobToken, bobEmail, newPw2}} {
+				g = s.gql("", `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken } }`, vars{"e": who.email, "p": who.newPw})
+				s.want("login with the new password", g.ok(), g)
+				var l struct {
+					Login struct{ AccessToken, RefreshToken string }
+				}
+				_ = json.Unmarshal(g.Data, &l)
+				s.secret("a token after the reset", l.Login.AccessToken)
+				s.secret("a refresh token", l.Login.RefreshToken)
+				*who.token = l.Login.AccessToken
+			}
 
 			// Internal errors and panics, on both APIs.
 			for _, title := range []string{"explode", "panic"} {

@@ -26,7 +26,7 @@ func Middleware(next http.Handler) http.Handler {
 // a middleware that derives the request's context anyway (one copy of the
 // request instead of two).
 func Context(ctx context.Context, r *http.Request) context.Context {
-	return core.WithRequest(ctx, BearerToken(r), ClientIP(r))
+	return core.WithUserAgent(core.WithRequest(ctx, BearerToken(r), ClientIP(r)), r.UserAgent())
 }
 
 // BearerToken returns the token of an "Authorization: Bearer <token>" header,

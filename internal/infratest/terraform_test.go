@@ -104,6 +104,12 @@ func codeTables(t *testing.T, tables dynamo.Tables) map[string]tableLayout {
 			_ = json.NewEncoder(w).Encode(map[string]any{"Table": map[string]any{
 				"TableName": c.TableName, "TableStatus": "ACTIVE", "KeySchema": c.KeySchema, "GlobalSecondaryIndexes": gsis,
 			}})
+		case "DescribeTimeToLive":
+			_, _ = io.WriteString(w, `{"TimeToLiveDescription":{"TimeToLiveStatus":"DISABLED"}}`)
+		case "UpdateTimeToLive":
+			var req struct{ TimeToLiveSpecification json.RawMessage }
+			_ = json.Unmarshal(body, &req)
+			fmt.Fprintf(w, `{"TimeToLiveSpecification":%s}`, req.TimeToLiveSpecification)
 		default:
 			w.WriteHeader(http.StatusBadRequest)
 			fmt.Fprintf(w, `{"__type":"com.amazon.coral.validate#ValidationException","message":"fake DynamoDB: unexpected %s"}`, op)

@@ -416,6 +416,26 @@ func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) 
 	return s.inner.CreateUser(ctx, u)
 }
 
+// WriteSessions changes the user's sessions and invalidates their record,
+// so an ended session is refused at its very next request.
+func (s *Store) WriteSessions(ctx context.Context, userID string, w core.SessionWrite) (core.SessionSet, error) {
+	u, err := s.inner.WriteSessions(ctx, userID, w)
+	if mayHaveWritten(err) && cacheableID(userID) {
+		s.invalidate(ctx, s.userScope(userID))
+	}
+	return u, err
+}
+
+// GetSession is not cached (refresh must see the current hash).
+func (s *Store) GetSession(ctx context.Context, id string) (core.Session, error) {
+	return s.inner.GetSession(ctx, id)
+}
+
+// GetSessions is not cached (listing sessions is rare).
+func (s *Store) GetSessions(ctx context.Context, ids []string) ([]core.Session, error) {
+	return s.inner.GetSessions(ctx, ids)
+}
+
 // ReserveUserNumbers is not cached.
 func (s *Store) ReserveUserNumbers(ctx context.Context, n int) (uint64, error) {
 	return s.inner.ReserveUserNumbers(ctx, n)

@@ -28,6 +28,7 @@ type userJSON struct {
 	Role             string    `json:"role"`
 	ActivationStatus string    `json:"activation_status"`
 	CreatedAt        time.Time `json:"created_at"`
+	Sessions         string    `json:"sessions,omitempty"`
 }
 
 func toUserJSON(u core.User) userJSON {
@@ -39,6 +40,7 @@ func toUserJSON(u core.User) userJSON {
 		Role:             string(u.Role),
 		ActivationStatus: string(u.ActivationStatus),
 		CreatedAt:        u.CreatedAt,
+		Sessions:         u.Sessions.Encode(),
 	}
 }
 
@@ -51,6 +53,7 @@ func (u userJSON) user() core.User {
 		Role:             core.Role(u.Role),
 		ActivationStatus: core.ActivationStatus(u.ActivationStatus),
 		CreatedAt:        u.CreatedAt,
+		Sessions:         core.SessionSetOf(u.Sessions),
 	}
 }
 

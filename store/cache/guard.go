@@ -14,7 +14,7 @@ import (
 
 // Defaults shared by the cache, the login limiter and the APQ cache.
 const (
-	DefaultNamespace        = "taskapi:v1"
+	DefaultNamespace        = "taskapi:v2" // v2: users carry their sessions (codec.go)
 	DefaultTimeout          = 100 * time.Millisecond
 	DefaultFailureThreshold = 5
 	DefaultCooldown         = 5 * time.Second

@@ -52,7 +52,11 @@ const (
 	attrActive    = "active"
 	attrTaskCount = "task_count"
 
+	attrSessions  = "sessions"
+	attrExpiresAt = "expires_at" // the users table's TTL attribute (session items)
+
 	emailGuardPrefix = "EMAIL#"
+	sessionPrefix    = "SESSION#"
 	userSequenceKey  = "SEQUENCE#users"
 	adminCounterKey  = "COUNTER#admins" // attribute active: how many active admins
 
@@ -94,6 +98,7 @@ type userItem struct {
 	Role             string `dynamodbav:"role"`
 	ActivationStatus string `dynamodbav:"activation_status"`
 	CreatedAt        string `dynamodbav:"created_at"`
+	Sessions         string `dynamodbav:"sessions,omitempty"` // core.SessionSet's encoding
 }
 
 // guardItem reserves an email for its owner.
@@ -121,6 +126,7 @@ func toUserItem(u core.User) userItem {
 	return userItem{
 		UserID: u.ID, Username: string(u.Username), Email: string(u.Email), Password: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: formatTime(u.CreatedAt),
+		Sessions: u.Sessions.Encode(),
 	}
 }
 
@@ -132,6 +138,7 @@ func (it userItem) user() (core.User, error) {
 	return core.User{
 		ID: it.UserID, Username: core.Username(it.Username), Email: core.Email(it.Email), PasswordHash: it.Password,
 		Role: core.Role(it.Role), ActivationStatus: core.ActivationStatus(it.ActivationStatus), CreatedAt: created,
+		Sessions: core.SessionSetOf(it.Sessions),
 	}, nil
 }
 

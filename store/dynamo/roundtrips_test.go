@@ -73,7 +73,7 @@ func testRoundTrips(t *testing.T, endpoint string) {
 			t.Fatal(err)
 		}
 	}
-	var token string
+	var token, refresh string
 	as := func() context.Context { return core.WithRequest(t.Context(), token, "") }
 	var task core.Task
 	ongoing := core.StatusOngoing
@@ -90,8 +90,13 @@ func testRoundTrips(t *testing.T, endpoint string) {
 		{"login", func() {
 			p, err := svc.Login(t.Context(), "counted@example.com", "secret1!")
 			must(err)
+			token, refresh = p.AccessToken, p.RefreshToken
+		}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}},
+		{"refresh", func() {
+			p, err := svc.Refresh(t.Context(), refresh)
+			must(err)
 			token = p.AccessToken
-		}, map[string]int{"GetItem": 2}},
+		}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}},
 		{"login, unknown email", func() {
 			_, err := svc.Login(t.Context(), "nobody@example.com", "secret1!")
 			if err == nil {
@@ -133,6 +138,9 @@ func testRoundTrips(t *testing.T, endpoint string) {
 		{"delete task", func() {
 			must(svc.DeleteTask(as(), task.ID))
 		}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}},
+		{"logout", func() {
+			must(svc.Logout(as()))
+		}, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
 	}
 	t.Log("DynamoDB round trips per request (authentication included):")
 	for _, st := range steps {

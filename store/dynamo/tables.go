@@ -12,12 +12,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// tableSpec is a table of the layout: its key and global secondary indexes.
+// TTLAttribute is the users table's time-to-live attribute (the session
+// items'), the same in Terraform.
+const TTLAttribute = attrExpiresAt
+
+// tableSpec is a table of the layout: its key, global secondary indexes and
+// time-to-live attribute.
 type tableSpec struct {
 	name    string
 	attrs   []types.AttributeDefinition
 	key     []types.KeySchemaElement
 	indexes []types.GlobalSecondaryIndex
+	ttl     string // time-to-live attribute, if any
 }
 
 func attr(name string) types.AttributeDefinition {
@@ -42,6 +48,7 @@ func (s *Store) specs() []tableSpec {
 			indexes: []types.GlobalSecondaryIndex{{
 				IndexName: aws.String(EmailIndex), KeySchema: []types.KeySchemaElement{hash(attrEmail)}, Projection: all,
 			}},
+			ttl: TTLAttribute,
 		},
 		{
 			name:  s.tables.Tasks,
@@ -104,6 +111,30 @@ func (s *Store) ensureTable(ctx context.Context, spec tableSpec) error {
 		if desc, err = s.waitActive(ctx, spec.name); err != nil {
 			return err
 		}
+	}
+	if spec.ttl != "" {
+		return s.ensureTTL(ctx, spec)
+	}
+	return nil
+}
+
+// ensureTTL turns on the table's time to live on spec.ttl, unless it is
+// already on (an UpdateTimeToLive that changes nothing is an error).
+func (s *Store) ensureTTL(ctx context.Context, spec tableSpec) error {
+	cur, err := s.db.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(spec.name)})
+	if err != nil {
+		return fmt.Errorf("dynamo: describe time to live of %s: %w", spec.name, err)
+	}
+	if d := cur.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == spec.ttl &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = s.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(spec.name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(spec.ttl), Enabled: aws.Bool(true)},
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: turn on time to live (%s) of %s: %w", spec.ttl, spec.name, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -166,7 +167,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, key core.EmailKey) (core.Use
 // counter it moves (on condition that another active admin remains, with
 // p.KeepActiveAdmin); it starts again if the user changed meanwhile.
 func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
-	if p.Email == nil && p.Role == nil && p.ActivationStatus == nil {
+	if p.Email == nil && p.Role == nil && p.ActivationStatus == nil && p.EndSessionsAt.IsZero() {
 		return s.updateUserItem(ctx, id, userSet(p))
 	}
 	for range maxWriteAttempts {
@@ -248,6 +249,13 @@ func (s *Store) updateUserItem(ctx context.Context, id string, set *expression.U
 func (s *Store) updateUserTx(ctx context.Context, cur core.User, p core.UserPatch) (core.User, error) {
 	after := p.Apply(cur)
 	set := userSet(p)
+	if !p.EndSessionsAt.IsZero() {
+		b := expression.Set(expression.Name(attrSessions), expression.Value(after.Sessions.Encode()))
+		if set != nil {
+			b = set.Set(expression.Name(attrSessions), expression.Value(after.Sessions.Encode()))
+		}
+		set = &b
+	}
 	if set == nil {
 		return cur, nil
 	}
@@ -305,6 +313,13 @@ func (s *Store) updateUserTx(ctx context.Context, cur core.User, p core.UserPatc
 			return core.User{}, err
 		}
 		items = append(items, txItem{"admins", count})
+	}
+	if !p.EndSessionsAt.IsZero() {
+		for _, sid := range cur.Sessions.IDs(time.Time{}) {
+			items = append(items, txItem{"ended", types.TransactWriteItem{Delete: &types.Delete{
+				TableName: &s.tables.Users, Key: userKey(sessionKey(sid)),
+			}}})
+		}
 	}
 	err = s.transact(ctx, "UpdateUser", items...)
 	var c *canceled

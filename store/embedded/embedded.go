@@ -41,6 +41,7 @@ var (
 	bucketTasks     = []byte("tasks")            // user ID → bucket: task ID → taskRecord
 	bucketByStatus  = []byte("by_status")        // user ID → status → bucket: task ID → ""
 	bucketStats     = []byte("stats")            // user ID → statsRecord
+	bucketSessions  = []byte("sessions")         // session ID → sessionRecord
 
 	keySchema     = []byte("schema")
 	keyUserSeq    = []byte("user_seq")    // 8-byte big-endian: the last user number handed out
@@ -83,6 +84,9 @@ func Open(dir string) (*Store, error) {
 	if err == nil && version != currentSchema() {
 		err = db.Update(migrate)
 	}
+	if err == nil {
+		err = sweepSessions(db, time.Now())
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("embedded store: initialize %s: %w", path, err)
@@ -106,12 +110,14 @@ type userRecord struct {
 	Role             string    `json:"role"`
 	ActivationStatus string    `json:"activation_status"`
 	CreatedAt        time.Time `json:"created_at"`
+	Sessions         string    `json:"sessions,omitempty"` // core.SessionSet's encoding
 }
 
 func toUserRecord(u core.User) userRecord {
 	return userRecord{
 		ID: u.ID, Username: string(u.Username), Email: string(u.Email), PasswordHash: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: u.CreatedAt.UTC(),
+		Sessions: u.Sessions.Encode(),
 	}
 }
 
@@ -119,6 +125,32 @@ func (r userRecord) user() core.User {
 	return core.User{
 		ID: r.ID, Username: core.Username(r.Username), Email: core.Email(r.Email), PasswordHash: r.PasswordHash,
 		Role: core.Role(r.Role), ActivationStatus: core.ActivationStatus(r.ActivationStatus), CreatedAt: r.CreatedAt,
+		Sessions: core.SessionSetOf(r.Sessions),
+	}
+}
+
+type sessionRecord struct {
+	ID          string    `json:"session_id"`
+	UserID      string    `json:"user_id"`
+	CreatedAt   time.Time `json:"created_at"`
+	LastUsedAt  time.Time `json:"last_used_at"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	UserAgent   string    `json:"user_agent"`
+	IPAddress   string    `json:"ip_address"`
+	RefreshHash string    `json:"refresh_hash"`
+}
+
+func toSessionRecord(s core.Session) sessionRecord {
+	return sessionRecord{
+		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), LastUsedAt: s.LastUsedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
+		UserAgent: s.UserAgent, IPAddress: s.IPAddress, RefreshHash: s.RefreshHash,
+	}
+}
+
+func (r sessionRecord) session() core.Session {
+	return core.Session{
+		ID: r.ID, UserID: r.UserID, CreatedAt: r.CreatedAt, LastUsedAt: r.LastUsedAt, ExpiresAt: r.ExpiresAt,
+		UserAgent: r.UserAgent, IPAddress: r.IPAddress, RefreshHash: r.RefreshHash,
 	}
 }
 
@@ -311,6 +343,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 				return err
 			}
 			if err := emails.Put(key, []byte(id)); err != nil {
+				return err
+			}
+		}
+		if !p.EndSessionsAt.IsZero() {
+			if err := deleteSessions(tx, before.Sessions.IDs(time.Time{})); err != nil {
 				return err
 			}
 		}
@@ -627,4 +664,133 @@ func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, e
 		return err
 	})
 	return st, err
+}
+
+// ---- sessions ----
+
+func deleteSessions(tx *bolt.Tx, ids []string) error {
+	b := tx.Bucket(bucketSessions)
+	for _, id := range ids {
+		if err := b.Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteSessions applies w to user userID's sessions in one transaction.
+func (s *Store) WriteSessions(ctx context.Context, userID string, w core.SessionWrite) (core.SessionSet, error) {
+	var out core.SessionSet
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := getUser(tx, userID)
+		if err != nil {
+			return err
+		}
+		sessions := tx.Bucket(bucketSessions)
+		if w.Put != nil && w.IfHash != "" {
+			var cur sessionRecord
+			switch ok, err := getJSON(sessions, []byte(w.Put.ID), &cur); {
+			case err != nil:
+				return err
+			case !ok:
+				return core.ErrNotFound
+			case cur.RefreshHash != w.IfHash:
+				return core.ErrPrecondition
+			}
+		}
+		u := r.user()
+		set, ended := w.Change(u.Sessions)
+		u.Sessions = set
+		if err := deleteSessions(tx, ended); err != nil {
+			return err
+		}
+		if _, ok := set.Until(putID(w)); ok {
+			if err := putJSON(sessions, []byte(w.Put.ID), toSessionRecord(*w.Put)); err != nil {
+				return err
+			}
+		}
+		out = set
+		return putJSON(tx.Bucket(bucketUsers), []byte(userID), toUserRecord(u))
+	})
+	if err != nil {
+		return core.SessionSet{}, err
+	}
+	return out, nil
+}
+
+func putID(w core.SessionWrite) string {
+	if w.Put == nil {
+		return ""
+	}
+	return w.Put.ID
+}
+
+// GetSession returns session id's record, or ErrNotFound.
+func (s *Store) GetSession(ctx context.Context, id string) (core.Session, error) {
+	var r sessionRecord
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(bucketSessions), []byte(id), &r)
+		if err == nil && !ok {
+			err = core.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return core.Session{}, err
+	}
+	return r.session(), nil
+}
+
+// GetSessions returns the records of sessions ids that exist.
+func (s *Store) GetSessions(ctx context.Context, ids []string) ([]core.Session, error) {
+	out := make([]core.Session, 0, len(ids))
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		for _, id := range ids {
+			var r sessionRecord
+			ok, err := getJSON(b, []byte(id), &r)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, r.session())
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// sweepSessions removes the records of sessions that ended (expired, or no
+// longer in their user's set): the embedded store's counterpart of
+// DynamoDB's TTL, run at every Open. It writes only if there is something
+// to remove.
+func sweepSessions(db *bolt.DB, now time.Time) error {
+	var gone [][]byte
+	err := db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSessions).ForEach(func(k, v []byte) error {
+			var r sessionRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			u, err := getUser(tx, r.UserID)
+			if errors.Is(err, core.ErrNotFound) || (err == nil && !u.user().Sessions.Live(r.ID, now)) {
+				gone = append(gone, bytes.Clone(k))
+				return nil
+			}
+			return err
+		})
+	})
+	if err != nil || len(gone) == 0 {
+		return err
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		for _, k := range gone {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -18,6 +18,7 @@ import (
 var migrations = []func(*bolt.Tx) error{
 	createV1,
 	usersByID,
+	addSessions,
 }
 
 func currentSchema() string { return strconv.Itoa(len(migrations)) }
@@ -103,4 +104,11 @@ func usersByID(tx *bolt.Tx) error {
 		return err
 	}
 	return meta.Put(keyUserSeq, u64(seq))
+}
+
+// addSessions (version 3) adds the sessions bucket: session ID →
+// sessionRecord; users carry their live sessions' ids in the record.
+func addSessions(tx *bolt.Tx) error {
+	_, err := tx.CreateBucketIfNotExists(bucketSessions)
+	return err
 }

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"UserSequence", testUserSequence},
 		{"Admins", testAdmins},
 		{"Wording", testWording},
+		{"Sessions", testSessions},
 		{"ListUsers", testListUsers},
 		{"Tasks", testTasks},
 		{"TaskIsolation", testTaskIsolation},
