@@ -90,6 +90,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
+		errs = expandErrors(errs)
 		if mediaType == MediaTypeGraphQLResponse {
 			w.WriteHeader(http.StatusBadRequest)
 		}

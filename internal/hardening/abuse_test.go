@@ -94,7 +94,7 @@ func abuses() []abuse {
 	}
 	auth := []string{"GetUser"}
 	return []abuse{
-		{name: "GraphQL/DeepSelection", token: "user", req: gqlReq(deepSelection(200), nil), status: 400, code: "GRAPHQL_VALIDATION_FAILED"},
+		{name: "GraphQL/DeepSelection", token: "user", req: gqlReq(deepSelection(200), nil), status: 400, code: "DEPTH_LIMIT_EXCEEDED"},
 		{name: "GraphQL/DeeperThanTheParserAllows", token: "user", req: gqlReq(deepSelection(3000), nil), status: 400, code: "GRAPHQL_PARSE_FAILED"},
 		{name: "GraphQL/ComplexityUsersWithStats", token: "admin",
 			req: gqlReq(`{ users(first: 100) { edges { node { id stats { pending ongoing complete total } } } pageInfo { hasNextPage } } }`, nil), status: 400, code: "COMPLEXITY_LIMIT_EXCEEDED"},
