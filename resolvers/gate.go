@@ -25,6 +25,12 @@ const (
 	// reference machine: see docs/reliability.md). The largest documents
 	// any client of the schema sends cost a few percent of it.
 	maxValidationWork = 3_000_000
+	// maxSelections bounds the fields selected in one place (the merged
+	// selection of one object: fragments expanded, repeats counted):
+	// gqlgen's executor collects them for each object it returns with a
+	// search of the fields collected so far, so an object costs the square
+	// of its selections; with lists of up to 100 objects.
+	maxSelections = 64
 	// maxNameBytes bounds every name and alias: "did you mean" suggestions
 	// compute edit distances to each name of the schema, and an error
 	// repeats the name.
@@ -87,7 +93,7 @@ type gate struct {
 }
 
 type shapeLimits struct {
-	tokens, depth, fields, work int
+	tokens, depth, fields, work, selections int
 	introspection               bool
 	// known holds every name of the schema when the validator suggests
 	// names (nil when it does not): an unknown name costs suggestions.
@@ -382,6 +388,23 @@ func (m *measure) level(entries []entry, operation bool) ([]setShape, int) {
 		// fragment holding both.
 		m.add(costLookup * shapes[i].spreads * spreadWeights)
 		if m.err != nil {
+			return shapes, 0
+		}
+	}
+	if n := len(groups); n > 0 {
+		selected := 0
+		for _, g := range groups {
+			selected += len(g.occ)
+		}
+		if selected > m.limits.selections {
+			g := groups[0]
+			for _, h := range groups {
+				if len(h.occ) > len(g.occ) {
+					g = h
+				}
+			}
+			m.err = gqlerror.ErrorPosf(g.occ[0].field.Position, "%d fields are selected in one place (fragments expanded, %q %d times), more than the limit of %d", selected, g.name, len(g.occ), m.limits.selections)
+			errcode.Set(m.err, CodeComplexityLimit)
 			return shapes, 0
 		}
 	}

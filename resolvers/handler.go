@@ -90,7 +90,7 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	// bound, validate), then the cost of the valid operation, and only
 	// then is a new persisted query stored.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: opts.APQCache})
-	limits := shapeLimits{tokens: parserTokenLimit, depth: opts.MaxDepth, fields: maxFields, work: maxValidationWork, introspection: opts.Introspection}
+	limits := shapeLimits{tokens: parserTokenLimit, depth: opts.MaxDepth, fields: maxFields, work: maxValidationWork, selections: maxSelections, introspection: opts.Introspection}
 	if opts.Introspection {
 		limits.known = schemaNames(es.Schema())
 	}
