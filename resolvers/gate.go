@@ -94,7 +94,7 @@ type gate struct {
 
 type shapeLimits struct {
 	tokens, depth, fields, work, selections int
-	introspection               bool
+	introspection                           bool
 	// known holds every name of the schema when the validator suggests
 	// names (nil when it does not): an unknown name costs suggestions.
 	known map[string]bool
@@ -161,7 +161,7 @@ func (g *gate) MutateOperationParameters(ctx context.Context, p *graphql.RawPara
 	if len(doc.Operations) == 0 {
 		return nil // the executor answers "no operation provided"
 	}
-	if gqlErr := g.limits.check(doc); gqlErr != nil {
+	if _, gqlErr := g.limits.check(doc); gqlErr != nil {
 		return gqlErr
 	}
 	if errs := validator.ValidateWithRules(g.schema, doc, g.rules()); len(errs) > 0 {
@@ -227,8 +227,9 @@ func validationRules(suggestions bool) func() *rules.Rules {
 
 // ---- measuring a document ----
 
-// check measures doc against the limits: nil, or the error that refuses it.
-func (l shapeLimits) check(doc *ast.QueryDocument) *gqlerror.Error {
+// check measures doc against the limits: the work it counted, and nil or
+// the error that refuses doc.
+func (l shapeLimits) check(doc *ast.QueryDocument) (int, *gqlerror.Error) {
 	m := measure{limits: l, fragments: make(map[string]*ast.FragmentDefinition, len(doc.Fragments))}
 	spreads := 0
 	for _, f := range doc.Fragments {
@@ -262,7 +263,7 @@ func (l shapeLimits) check(doc *ast.QueryDocument) *gqlerror.Error {
 		// The validator walks each fragment definition on its own too.
 		m.root(f.SelectionSet, false)
 	}
-	return m.err
+	return m.work, m.err
 }
 
 func countSpreads(set ast.SelectionSet) int {
