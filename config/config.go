@@ -56,7 +56,7 @@ type Config struct {
 	RedisTLS  bool
 
 	CORSOrigins   []string
-	Introspection bool
+	Introspection bool // GraphQL introspection and field suggestions (default: in development only)
 	LogLevel      string
 	LogFormat     string // "json" or "text"
 
@@ -126,7 +126,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.RedisTLS, err = boolean(env("REDIS_TLS", "false")); err != nil {
 		bad("REDIS_TLS: %v", err)
 	}
-	if c.Introspection, err = boolean(env("GRAPHQL_INTROSPECTION", "true")); err != nil {
+	// Introspection (and "did you mean" suggestions with it) shows the whole
+	// schema: on in development, where the playground needs it, off
+	// elsewhere unless asked for.
+	if c.Introspection, err = boolean(env("GRAPHQL_INTROSPECTION", strconv.FormatBool(c.Development()))); err != nil {
 		bad("GRAPHQL_INTROSPECTION: %v", err)
 	}
 	if c.JWTTTL, err = duration(env("JWT_TTL", "1h")); err != nil {

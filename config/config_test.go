@@ -34,9 +34,19 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.RedisAddr() != "redis.local:6380" || c.JWTTTL != 30*time.Minute || c.LogFormat != "json" ||
+		if c.RedisAddr() != "redis.local:6380" || c.JWTTTL != 30*time.Minute || c.LogFormat != "json" || c.Introspection ||
 			strings.Join(c.CORSOrigins, " ") != "https://app.example.com http://localhost:5173" {
 			t.Fatalf("unexpected: %+v", c)
+		}
+	})
+	t.Run("OK introspection on outside development when asked for", func(t *testing.T) {
+		c, err := config.Load(envOf(map[string]string{"ENVIRONMENT": "staging", "JWT_SECRET": secret, "GRAPHQL_INTROSPECTION": "true"}))
+		if err != nil || !c.Introspection {
+			t.Fatalf("introspection %v, %v", c.Introspection, err)
+		}
+		c, err = config.Load(envOf(map[string]string{"GRAPHQL_INTROSPECTION": "false"}))
+		if err != nil || c.Introspection {
+			t.Fatalf("introspection in development with GRAPHQL_INTROSPECTION=false: %v, %v", c.Introspection, err)
 		}
 	})
 	t.Run("OK Lambda defaults to production", func(t *testing.T) {
@@ -44,7 +54,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Development() || !c.Lambda || c.LambdaEventFormat != config.EventHTTPAPIv2 {
+		if c.Development() || !c.Lambda || c.LambdaEventFormat != config.EventHTTPAPIv2 || c.Introspection {
 			t.Fatalf("unexpected: %+v", c)
 		}
 	})
