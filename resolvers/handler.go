@@ -39,7 +39,9 @@ type Options struct {
 	// MaxDepth is the deepest selection allowed, introspection fields aside
 	// (0: 10; the deepest useful query of the schema is 5).
 	MaxDepth int
-	// APQCache keeps automatic persisted queries (nil: an in-memory LRU).
+	// APQCache keeps automatic persisted queries (nil: an in-memory LRU of
+	// 1000). The handler stores only queries that validated, within the
+	// limits, of at most 8 KiB and with no literal credential.
 	APQCache graphql.Cache[string]
 	// MaxBodyBytes bounds a request body (0: 1 MiB).
 	MaxBodyBytes int64
@@ -89,13 +91,14 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	// Order matters: the persisted query's text, then the gate (parse,
 	// bound, validate), then the cost of the valid operation, and only
 	// then is a new persisted query stored.
-	srv.Use(extension.AutomaticPersistedQuery{Cache: opts.APQCache})
+	srv.Use(persistedQueries{cache: opts.APQCache})
 	limits := shapeLimits{tokens: parserTokenLimit, depth: opts.MaxDepth, fields: maxFields, work: maxValidationWork, selections: maxSelections, introspection: opts.Introspection}
 	if opts.Introspection {
 		limits.known = schemaNames(es.Schema())
 	}
 	srv.Use(&gate{schema: es.Schema(), rules: rules, docs: docs, limits: limits})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit, complexity.WithFixedScalarValue(0)))
+	srv.Use(persistCommit{cache: opts.APQCache})
 	srv.Use(newResponseCache(svc)) // repeated reads of one's own data: see respcache.go
 	srv.SetErrorPresenter(errorPresenter(opts.Logger))
 	srv.SetRecoverFunc(recoverFunc(opts.Logger))

@@ -66,7 +66,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		a.closers = append(a.closers, rdb.Close)
 		store = cache.New(st, rdb, cache.Options{Resilience: cache.Resilience{Logger: log}})
 		limiter = cache.NewLoginLimiter(rdb, cache.LimiterOptions{Resilience: cache.Resilience{Logger: log}})
-		apq = cache.NewAPQ(rdb, 24*time.Hour, log)
+		apq = cache.NewAPQ(rdb, cache.APQOptions{Logger: log})
 	}
 
 	a.svc = core.NewService(core.Config{

@@ -320,7 +320,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 			Limits:     map[string]cache.Limit{"email": {Attempts: 1 << 20, Window: time.Minute}, "ip": {Attempts: 1 << 20, Window: time.Minute}},
 			Resilience: cache.Resilience{Logger: log},
 		})
-		cfg.apq = cache.NewAPQ(st.rdb, time.Hour, log)
+		cfg.apq = cache.NewAPQ(st.rdb, cache.APQOptions{Namespace: "hardening-apq:" + randomHex(t, 4), TTL: time.Hour, Logger: log})
 	}
 	served := st.served
 	if cfg.wrap != nil {
