@@ -31,6 +31,7 @@ import (
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/testenv"
+	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
 	"github.com/taskapi/taskapi/store/dynamo"
@@ -281,7 +282,8 @@ type envConfig struct {
 	introspection bool
 	now           func() time.Time // the token clock (nil: time.Now)
 	wrap          func(core.Store) core.Store
-	limiter       core.LoginLimiter
+	limits        *core.Limits // nil: limits no test reaches
+	local         *ratelimit.Local
 	apq           graphql.Cache[string]
 	// internalOK: the test provokes internal errors; otherwise any logged
 	// internal error or panic fails it (a client mistake must never be one).
@@ -298,11 +300,13 @@ func withTokenClock(now func() time.Time) option {
 }
 func withWrap(w func(core.Store) core.Store) option { return func(c *envConfig) { c.wrap = w } }
 func withInternalErrors() option                    { return func(c *envConfig) { c.internalOK = true } }
+func withLimits(l core.Limits) option               { return func(c *envConfig) { c.limits = &l } }
 
 // newEnv builds what cmd/taskapi builds: the service over st and
-// server.New's handler, served on a loopback port. With Redis, the login
-// limiter (with limits no test reaches) and the persisted-query cache use it
-// too, as in production.
+// server.New's handler, served on a loopback port, with rate limits (by
+// default, limits no test reaches) counted in process, or with Redis in
+// Redis (the in-process counts as its fallback), and with Redis the
+// persisted-query cache in Redis too, as in production.
 func newEnv(t testing.TB, st stores, opts ...option) *env {
 	t.Helper()
 	var cfg envConfig
@@ -314,10 +318,16 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 	}
 	logs := &testenv.SyncBuffer{}
 	log := logging.New(logs, "json", "debug")
+	if cfg.limits == nil {
+		huge := core.Rate{N: 1 << 20, Per: time.Minute}
+		cfg.limits = &core.Limits{LoginAddress: huge, LoginAccount: huge, LoginEmail: huge, Register: huge, RegisterAll: huge, Writes: huge}
+	}
+	cfg.local = ratelimit.NewLocal(0)
+	var counter core.RateCounter = cfg.local
 	if st.rdb != nil {
-		cfg.limiter = cache.NewLoginLimiter(st.rdb, cache.LimiterOptions{
+		counter = cache.NewRateCounter(st.rdb, cache.LimiterOptions{
 			Namespace:  "hardening-limiter:" + randomHex(t, 4),
-			Limits:     map[string]cache.Limit{"email": {Attempts: 1 << 20, Window: time.Minute}, "ip": {Attempts: 1 << 20, Window: time.Minute}},
+			Fallback:   cfg.local,
 			Resilience: cache.Resilience{Logger: log},
 		})
 		cfg.apq = cache.NewAPQ(st.rdb, cache.APQOptions{Namespace: "hardening-apq:" + randomHex(t, 4), TTL: time.Hour, Logger: log})
@@ -332,7 +342,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Hasher:       core.NewHasher(cfg.pepper, cfg.hash, 0),
 		Tokens:       core.NewTokens(jwtSecret, time.Hour, cfg.now),
 		CursorSecret: cursorSecret,
-		Limiter:      cfg.limiter,
+		Limiter:      core.NewLimiter(counter, *cfg.limits),
 		Logger:       log,
 	})
 	h := server.New(svc, server.Options{
