@@ -446,8 +446,10 @@ func (e *env) send(ctx context.Context, r request) (reply, error) {
 }
 
 // headerProblem names a security header missing from an answer of the
-// handler (every answer, errors and panics included; the HTML pages have
-// their own CSP, set by their handlers).
+// handler (every answer, errors and panics included). Every answer has
+// Cache-Control: no-store but the static files; the HTML pages have a CSP
+// of their own (no inline script but by hash, no framing), every other
+// answer one that allows nothing.
 func headerProblem(method, path string, r reply) string {
 	want := map[string]string{
 		"X-Content-Type-Options":     "nosniff",
@@ -455,14 +457,21 @@ func headerProblem(method, path string, r reply) string {
 		"Referrer-Policy":            "no-referrer",
 		"Cross-Origin-Opener-Policy": "same-origin",
 		"Strict-Transport-Security":  "max-age=63072000; includeSubDomains",
+		"Content-Security-Policy":    "default-src 'none'; frame-ancestors 'none'",
+		"Cache-Control":              "no-store",
 	}
 	p, _, _ := strings.Cut(path, "?")
-	page := method == http.MethodGet && (p == "/" || p == "/playground" || p == "/docs")
-	if !page {
-		want["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
-		want["Cache-Control"] = "no-store"
-	}
 	var missing []string
+	if method == http.MethodGet && (p == "/" || p == "/playground" || p == "/docs") && r.status == http.StatusOK {
+		csp := r.header.Get("Content-Security-Policy")
+		if !strings.HasPrefix(csp, "default-src 'none'; script-src 'self'") || strings.Contains(csp, "unsafe") || !strings.HasSuffix(csp, "frame-ancestors 'none'") {
+			missing = append(missing, fmt.Sprintf("page Content-Security-Policy=%q", csp))
+		}
+		delete(want, "Content-Security-Policy")
+	}
+	if strings.HasPrefix(p, "/static/") && r.status == http.StatusOK {
+		delete(want, "Cache-Control")
+	}
 	for k, v := range want {
 		if got := r.header.Get(k); got != v {
 			missing = append(missing, fmt.Sprintf("%s=%q (want %q)", k, got, v))
