@@ -143,7 +143,9 @@ func TestRateLimitsHold(t *testing.T) {
 					}
 				})
 				t.Run(api.name+"/CredentialStuffingFromOneAddress", func(t *testing.T) {
-					n := attempts(t, 80, func(i int) reply { return e.from(t, net+".3", api.login(fmt.Sprintf("stuffed%d@example.com", i), "Wr0ng!pw")) })
+					n := attempts(t, 80, func(i int) reply {
+						return e.from(t, net+".3", api.login(fmt.Sprintf("stuffed%d@example.com", i), "Wr0ng!pw"))
+					})
 					if n != 50 {
 						t.Fatalf("%d logins at different emails answered before 429, want 50", n)
 					}
@@ -170,7 +172,9 @@ func TestRateLimitsHold(t *testing.T) {
 				})
 				t.Run(api.name+"/RegistrationFlood", func(t *testing.T) {
 					users := len(allUsers(t, e))
-					n := attempts(t, 30, func(i int) reply { return e.from(t, net+".7", api.register(fmt.Sprintf("flood-%s-%d@example.com", api.name, i))) })
+					n := attempts(t, 30, func(i int) reply {
+						return e.from(t, net+".7", api.register(fmt.Sprintf("flood-%s-%d@example.com", api.name, i)))
+					})
 					if n != 10 {
 						t.Fatalf("%d registrations from one address before 429, want 10", n)
 					}
