@@ -14,7 +14,6 @@ import (
 	"github.com/taskapi/taskapi/store/embedded"
 )
 
-
 // limited is a service over a fresh embedded store with limits counted in
 // process, and its admin.
 func limited(t *testing.T, l core.Limits) (*core.Service, context.Context) {
