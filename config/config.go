@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/taskapi/taskapi/core"
 )
 
 // Store kinds.
@@ -55,8 +57,11 @@ type Config struct {
 	RedisPort int
 	RedisTLS  bool
 
+	// Limits are the rate limits (RATE_LIMIT_*, core.DefaultLimits).
+	Limits core.Limits
+
 	CORSOrigins   []string
-	Introspection bool
+	Introspection bool // GraphQL introspection and field suggestions (default: in development only)
 	LogLevel      string
 	LogFormat     string // "json" or "text"
 
@@ -126,7 +131,10 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.RedisTLS, err = boolean(env("REDIS_TLS", "false")); err != nil {
 		bad("REDIS_TLS: %v", err)
 	}
-	if c.Introspection, err = boolean(env("GRAPHQL_INTROSPECTION", "true")); err != nil {
+	// Introspection (and "did you mean" suggestions with it) shows the whole
+	// schema: on in development, where the playground needs it, off
+	// elsewhere unless asked for.
+	if c.Introspection, err = boolean(env("GRAPHQL_INTROSPECTION", strconv.FormatBool(c.Development()))); err != nil {
 		bad("GRAPHQL_INTROSPECTION: %v", err)
 	}
 	if c.JWTTTL, err = duration(env("JWT_TTL", "1h")); err != nil {
@@ -183,6 +191,25 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.CORSOrigins = origins(env("CORS_ALLOWED_ORIGINS", "*"), bad)
 
+	c.Limits = core.DefaultLimits()
+	for _, l := range []struct {
+		name string
+		r    *core.Rate
+	}{
+		{"RATE_LIMIT_LOGIN", &c.Limits.LoginAddress},
+		{"RATE_LIMIT_LOGIN_ACCOUNT", &c.Limits.LoginAccount},
+		{"RATE_LIMIT_LOGIN_EMAIL", &c.Limits.LoginEmail},
+		{"RATE_LIMIT_REGISTER", &c.Limits.Register},
+		{"RATE_LIMIT_REGISTER_ALL", &c.Limits.RegisterAll},
+		{"RATE_LIMIT_WRITES", &c.Limits.Writes},
+	} {
+		if v := env(l.name, ""); v != "" {
+			if *l.r, err = rate(v); err != nil {
+				bad("%s: %v", l.name, err)
+			}
+		}
+	}
+
 	if len(errs) > 0 {
 		return Config{}, errors.New("configuration: " + strings.Join(errs, "; "))
 	}
@@ -203,6 +230,20 @@ func boolean(s string) (bool, error) {
 		return false, fmt.Errorf("%q is not true or false", s)
 	}
 	return b, nil
+}
+
+// rate reads N/duration ("10/15m": ten per fifteen minutes), or "off".
+func rate(s string) (core.Rate, error) {
+	if strings.EqualFold(s, "off") {
+		return core.Rate{}, nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	count, err := strconv.Atoi(strings.TrimSpace(n))
+	d, derr := time.ParseDuration(strings.TrimSpace(per))
+	if !ok || err != nil || derr != nil || count < 1 || d < time.Second || d > 30*24*time.Hour {
+		return core.Rate{}, fmt.Errorf("%q is not N/duration such as 10/15m (N at least 1, duration 1s-720h), or off", s)
+	}
+	return core.Rate{N: count, Per: d}, nil
 }
 
 // duration accepts a Go duration ("90m", "1h") or a number of seconds.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/taskapi/taskapi/config"
+	"github.com/taskapi/taskapi/core"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -34,9 +35,37 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.RedisAddr() != "redis.local:6380" || c.JWTTTL != 30*time.Minute || c.LogFormat != "json" ||
+		if c.RedisAddr() != "redis.local:6380" || c.JWTTTL != 30*time.Minute || c.LogFormat != "json" || c.Introspection ||
 			strings.Join(c.CORSOrigins, " ") != "https://app.example.com http://localhost:5173" {
 			t.Fatalf("unexpected: %+v", c)
+		}
+	})
+	t.Run("OK introspection on outside development when asked for", func(t *testing.T) {
+		c, err := config.Load(envOf(map[string]string{"ENVIRONMENT": "staging", "JWT_SECRET": secret, "GRAPHQL_INTROSPECTION": "true"}))
+		if err != nil || !c.Introspection {
+			t.Fatalf("introspection %v, %v", c.Introspection, err)
+		}
+		c, err = config.Load(envOf(map[string]string{"GRAPHQL_INTROSPECTION": "false"}))
+		if err != nil || c.Introspection {
+			t.Fatalf("introspection in development with GRAPHQL_INTROSPECTION=false: %v, %v", c.Introspection, err)
+		}
+	})
+	t.Run("OK rate limits default, configured or off", func(t *testing.T) {
+		c, err := config.Load(envOf(nil))
+		if err != nil || c.Limits != core.DefaultLimits() {
+			t.Fatalf("limits %+v, %v; want the defaults", c.Limits, err)
+		}
+		c, err = config.Load(envOf(map[string]string{"RATE_LIMIT_LOGIN": "10/15m", "RATE_LIMIT_REGISTER": " 3 / 1h ", "RATE_LIMIT_WRITES": "OFF", "RATE_LIMIT_REGISTER_ALL": "100/24h"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := core.DefaultLimits()
+		want.LoginAddress = core.Rate{N: 10, Per: 15 * time.Minute}
+		want.Register = core.Rate{N: 3, Per: time.Hour}
+		want.Writes = core.Rate{}
+		want.RegisterAll = core.Rate{N: 100, Per: 24 * time.Hour}
+		if c.Limits != want {
+			t.Fatalf("limits %+v, want %+v", c.Limits, want)
 		}
 	})
 	t.Run("OK Lambda defaults to production", func(t *testing.T) {
@@ -44,7 +73,7 @@ func TestLoad(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.Development() || !c.Lambda || c.LambdaEventFormat != config.EventHTTPAPIv2 {
+		if c.Development() || !c.Lambda || c.LambdaEventFormat != config.EventHTTPAPIv2 || c.Introspection {
 			t.Fatalf("unexpected: %+v", c)
 		}
 	})
@@ -65,6 +94,10 @@ func TestLoad(t *testing.T) {
 		{"ErrTTLRange", map[string]string{"JWT_TTL": "1s"}, "JWT_TTL"},
 		{"ErrOrigin", map[string]string{"CORS_ALLOWED_ORIGINS": "example.com"}, "CORS_ALLOWED_ORIGINS"},
 		{"ErrBool", map[string]string{"GRAPHQL_INTROSPECTION": "maybe"}, "GRAPHQL_INTROSPECTION"},
+		{"ErrRateNoDuration", map[string]string{"RATE_LIMIT_LOGIN": "10"}, `RATE_LIMIT_LOGIN: "10" is not N/duration`},
+		{"ErrRateZero", map[string]string{"RATE_LIMIT_REGISTER": "0/1h"}, "RATE_LIMIT_REGISTER:"},
+		{"ErrRateBadDuration", map[string]string{"RATE_LIMIT_WRITES": "10/fortnight"}, "RATE_LIMIT_WRITES:"},
+		{"ErrRateTooShort", map[string]string{"RATE_LIMIT_LOGIN_EMAIL": "10/1ms"}, "RATE_LIMIT_LOGIN_EMAIL:"},
 		{"ErrEventFormat", map[string]string{"LAMBDA_EVENT_FORMAT": "alb"}, "LAMBDA_EVENT_FORMAT"},
 		{"ErrSameTables", map[string]string{"STORE": "dynamodb", "AWS_REGION": "us-east-1", "USERS_TABLE": "t", "TASKS_TABLE": "t"}, "must differ"},
 	}

@@ -20,14 +20,6 @@ const (
 	scanPageSize = 500
 )
 
-// LoginLimiter bounds login attempts. Allow records one attempt for each key
-// and returns how long the caller must wait when any key is over its limit
-// (0 to go ahead). An error means the limiter could not decide; the service
-// then lets the attempt through (the hash semaphore still bounds the cost).
-type LoginLimiter interface {
-	Allow(ctx context.Context, keys ...string) (time.Duration, error)
-}
-
 // DefaultMaxTasksPerUser is the default of Config.MaxTasksPerUser.
 const DefaultMaxTasksPerUser = 10_000
 
@@ -37,7 +29,7 @@ type Service struct {
 	hasher   *Hasher
 	tokens   *Tokens
 	cursors  cursors
-	limiter  LoginLimiter
+	limiter  *Limiter
 	userNums *userNumbers
 	maxTasks int
 	sessTTL  time.Duration
@@ -53,7 +45,7 @@ type Config struct {
 	Hasher       *Hasher
 	Tokens       *Tokens
 	CursorSecret []byte
-	Limiter      LoginLimiter     // optional
+	Limiter      *Limiter         // rate limits (limits.go); nil: none
 	Now          func() time.Time // optional, for tests
 	Logger       *slog.Logger     // optional
 	// MaxTasksPerUser bounds how many tasks one user may keep (0:
@@ -236,6 +228,9 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (User, error) 
 	if err != nil {
 		return User{}, err
 	}
+	if err := s.limiter.register(ctx, func() bool { _, err := s.Admin(ctx); return err == nil }); err != nil {
+		return User{}, err
+	}
 	if r.Role == RoleAdmin {
 		if _, err := s.Admin(ctx); err != nil {
 			return User{}, &Error{Code: CodeForbidden, Message: errAdminOnly.Message, Err: err}
@@ -278,7 +273,7 @@ func (s *Service) createUser(ctx context.Context, u User) (User, error) {
 // account (docs/graphql.md, docs/rest.md).
 func (s *Service) Login(ctx context.Context, email, password string) (AuthPayload, error) {
 	key := KeyOf(email)
-	if err := s.checkLoginRate(ctx, key); err != nil {
+	if err := s.limiter.login(ctx, string(key)); err != nil {
 		return AuthPayload{}, err
 	}
 	if len(password) > 4*MaxPasswordLen || len(email) > MaxEmailLen {
@@ -327,6 +322,9 @@ func (s *Service) CreateTask(ctx context.Context, in CreateTaskInput) (Task, err
 	if err != nil {
 		return Task{}, err
 	}
+	if err := s.limiter.write(ctx, u.ID); err != nil {
+		return Task{}, err
+	}
 	nt, err := ParseCreateTask(in)
 	if err != nil {
 		return Task{}, err
@@ -373,6 +371,9 @@ func (s *Service) UpdateTask(ctx context.Context, id string, in UpdateTaskInput)
 	if err != nil {
 		return Task{}, err
 	}
+	if err := s.limiter.write(ctx, u.ID); err != nil {
+		return Task{}, err
+	}
 	p, err := ParseUpdateTask(in)
 	if err != nil {
 		return Task{}, err
@@ -389,6 +390,9 @@ func (s *Service) UpdateTask(ctx context.Context, id string, in UpdateTaskInput)
 func (s *Service) DeleteTask(ctx context.Context, id string) error {
 	u, err := s.Actor(ctx)
 	if err != nil {
+		return err
+	}
+	if err := s.limiter.write(ctx, u.ID); err != nil {
 		return err
 	}
 	if id, err = taskID(id); err != nil {

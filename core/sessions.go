@@ -172,7 +172,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (Aut
 	if err != nil {
 		return AuthPayload{}, err
 	}
-	if err := s.checkLoginRate(ctx, u.Email.Key()); err != nil {
+	if err := s.limiter.login(ctx, string(u.Email.Key())); err != nil {
 		return AuthPayload{}, err
 	}
 	pw, fe := ParsePassword("newPassword", next)
@@ -263,23 +263,4 @@ func (s *Service) RevokeSession(ctx context.Context, id string) error {
 		return set.Without(now, id), []string{id}
 	}})
 	return notFound(err, errSessionNotFound)
-}
-
-// checkLoginRate counts a password attempt for key (and the client's
-// address) against the login limits.
-func (s *Service) checkLoginRate(ctx context.Context, key EmailKey) error {
-	if s.limiter == nil {
-		return nil
-	}
-	keys := []string{"email:" + string(key)}
-	if ip := state(ctx).clientIP; ip != "" {
-		keys = append(keys, "ip:"+ip)
-	}
-	wait, err := s.limiter.Allow(ctx, keys...)
-	if err != nil {
-		s.log.WarnContext(ctx, "login rate limiter unavailable; attempt allowed", "err", err)
-	} else if wait > 0 {
-		return &Error{Code: CodeRateLimited, Message: "Too many login attempts; try again later", RetryAfter: wait}
-	}
-	return nil
 }

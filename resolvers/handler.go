@@ -1,21 +1,15 @@
 package resolvers
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/99designs/gqlgen/complexity"
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/graph"
@@ -29,7 +23,6 @@ const (
 	parserTokenLimit       = 10_000
 	maxFields              = 2000 // fields of one operation, fragments expanded
 	passwordHashCost       = 20   // complexity of a mutation that hashes a password
-	queryCacheSize         = 1000
 	apqCacheSize           = 1000
 )
 
@@ -46,7 +39,9 @@ type Options struct {
 	// MaxDepth is the deepest selection allowed, introspection fields aside
 	// (0: 10; the deepest useful query of the schema is 5).
 	MaxDepth int
-	// APQCache keeps automatic persisted queries (nil: an in-memory LRU).
+	// APQCache keeps automatic persisted queries (nil: an in-memory LRU of
+	// 1000). The handler stores only queries that validated, within the
+	// limits, of at most 8 KiB and with no literal credential.
 	APQCache graphql.Cache[string]
 	// MaxBodyBytes bounds a request body (0: 1 MiB).
 	MaxBodyBytes int64
@@ -83,16 +78,27 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
 	srv.AddTransport(httpTransport{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	docs := newDocCache(maxCachedDocs)
+	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(parserTokenLimit)
 	// Without introspection, "did you mean" suggestions would leak the schema.
+	rules := validationRules(opts.Introspection)
 	srv.SetDisableSuggestion(!opts.Introspection)
+	srv.SetValidationRulesFn(rules)
 	if opts.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: opts.APQCache})
-	srv.Use(operationLimits{maxDepth: opts.MaxDepth, maxFields: maxFields, introspection: opts.Introspection})
+	// Order matters: the persisted query's text, then the gate (parse,
+	// bound, validate), then the cost of the valid operation, and only
+	// then is a new persisted query stored.
+	srv.Use(persistedQueries{cache: opts.APQCache})
+	limits := shapeLimits{tokens: parserTokenLimit, depth: opts.MaxDepth, fields: maxFields, work: maxValidationWork, selections: maxSelections, introspection: opts.Introspection}
+	if opts.Introspection {
+		limits.known = schemaNames(es.Schema())
+	}
+	srv.Use(&gate{schema: es.Schema(), rules: rules, docs: docs, limits: limits})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit, complexity.WithFixedScalarValue(0)))
+	srv.Use(persistCommit{cache: opts.APQCache})
 	srv.Use(newResponseCache(svc)) // repeated reads of one's own data: see respcache.go
 	srv.SetErrorPresenter(errorPresenter(opts.Logger))
 	srv.SetRecoverFunc(recoverFunc(opts.Logger))
@@ -135,6 +141,11 @@ func costs() graph.ComplexityRoot {
 		}
 		return 1 + child
 	}
+	// Checking the current password and hashing the new one: two hashes.
+	c.Mutation.ChangePassword = func(child int, _, _ string) int { return 2*passwordHashCost + child }
+	// A session write each; a user's sessions are a store read.
+	c.Mutation.RefreshToken = func(child int, _ string) int { return 5 + child }
+	c.User.Sessions = func(child int) int { return 5 + child*core.MaxSessionsPerUser }
 	// An edge and its node are one item: count the node only.
 	c.TaskConnection.Edges = func(child int) int { return child }
 	c.UserConnection.Edges = func(child int) int { return child }
@@ -152,104 +163,4 @@ func pageSize(first *int) int {
 		return core.MaxPageSize
 	}
 	return *first
-}
-
-// operationLimits checks an operation's shape after validation, before the
-// complexity walk (which expands every fragment spread, so a kilobyte of
-// fragments spreading each other twice would cost it exponential time):
-//   - at most maxFields fields once fragments are expanded, counted with
-//     each fragment measured once;
-//   - no deeper than maxDepth, introspection fields aside (gqlparser's
-//     MaxIntrospectionDepth rule bounds those);
-//   - no __schema or __type when introspection is off (gqlgen would answer
-//     those with an untyped error).
-type operationLimits struct {
-	maxDepth      int
-	maxFields     int
-	introspection bool
-}
-
-var _ interface {
-	graphql.HandlerExtension
-	graphql.OperationContextMutator
-} = operationLimits{}
-
-func (operationLimits) ExtensionName() string                   { return "OperationLimits" }
-func (operationLimits) Validate(graphql.ExecutableSchema) error { return nil }
-
-func (l operationLimits) MutateOperationContext(_ context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
-	if opCtx.Operation == nil {
-		return nil
-	}
-	w := walker{memo: map[string]shape{}, introspection: l.introspection}
-	s := w.walk(opCtx.Operation.SelectionSet)
-	var err *gqlerror.Error
-	switch {
-	case w.err != nil:
-		return w.err
-	case s.fields > l.maxFields:
-		err = gqlerror.Errorf("operation selects %s fields once fragments are expanded, more than the limit of %d", countString(s.fields), l.maxFields)
-		errcode.Set(err, CodeComplexityLimit)
-	case s.depth > l.maxDepth:
-		err = gqlerror.Errorf("operation has depth %d, which exceeds the limit of %d", s.depth, l.maxDepth)
-		errcode.Set(err, CodeDepthLimit)
-	}
-	return err
-}
-
-// shape is what walker measures of a selection set.
-type shape struct {
-	depth  int // deepest field nesting, introspection fields aside
-	fields int // fields with fragments expanded, saturating at maxCount
-}
-
-const maxCount = 1 << 30
-
-func countString(n int) string {
-	if n >= maxCount {
-		return "over " + strconv.Itoa(maxCount)
-	}
-	return strconv.Itoa(n)
-}
-
-// walker measures selection sets, each fragment once (the validator has
-// already refused fragment cycles).
-type walker struct {
-	memo          map[string]shape
-	introspection bool
-	err           *gqlerror.Error
-}
-
-func (w *walker) walk(set ast.SelectionSet) shape {
-	var total shape
-	for _, sel := range set {
-		var s shape
-		switch sel := sel.(type) {
-		case *ast.Field:
-			s = w.walk(sel.SelectionSet)
-			s.fields++
-			s.depth++
-			if strings.HasPrefix(sel.Name, "__") { // __schema, __type, __typename
-				s.depth = 0
-				if !w.introspection && sel.Name != "__typename" && w.err == nil {
-					w.err = gqlerror.ErrorPosf(sel.Position, "introspection is disabled on this server")
-					errcode.Set(w.err, errcode.ValidationFailed)
-				}
-			}
-		case *ast.InlineFragment:
-			s = w.walk(sel.SelectionSet)
-		case *ast.FragmentSpread:
-			if sel.Definition == nil {
-				continue
-			}
-			var ok bool
-			if s, ok = w.memo[sel.Name]; !ok {
-				s = w.walk(sel.Definition.SelectionSet)
-				w.memo[sel.Name] = s
-			}
-		}
-		total.depth = max(total.depth, s.depth)
-		total.fields = min(total.fields+s.fields, maxCount)
-	}
-	return total
 }

@@ -40,7 +40,7 @@ type env struct {
 type envConfig struct {
 	opts    resolvers.Options
 	wrap    func(core.Store) core.Store // decorate the store (failures)
-	limiter core.LoginLimiter
+	limiter *core.Limiter
 	// internal: the test provokes internal errors; otherwise any logged
 	// internal error or panic fails it (a client mistake must never be one).
 	internal bool

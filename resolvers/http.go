@@ -90,6 +90,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	ctx := r.Context()
 	opCtx, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
+		errs = expandErrors(errs)
 		if mediaType == MediaTypeGraphQLResponse {
 			w.WriteHeader(http.StatusBadRequest)
 		}
@@ -108,13 +109,15 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 }
 
 // readParams decodes a request's GraphQL parameters; a non-zero status and
-// a message when it is not a well-formed GraphQL-over-HTTP request.
+// a message when it is not a well-formed GraphQL-over-HTTP request. A POST
+// body is decoded in one pass, variables included (a megabyte of variables
+// is read once, not once for the body and again for the variables).
 func readParams(r *http.Request) (*graphql.RawParams, int, string) {
 	var wire struct {
-		Query         *string         `json:"query"`
-		OperationName *string         `json:"operationName"`
-		Variables     json.RawMessage `json:"variables"`
-		Extensions    json.RawMessage `json:"extensions"`
+		Query         *string `json:"query"`
+		OperationName *string `json:"operationName"`
+		Variables     any     `json:"variables"`
+		Extensions    any     `json:"extensions"`
 	}
 	if r.Method == http.MethodGet {
 		q, err := url.ParseQuery(r.URL.RawQuery)
@@ -127,8 +130,13 @@ func readParams(r *http.Request) (*graphql.RawParams, int, string) {
 		if q.Has("operationName") {
 			wire.OperationName = new(q.Get("operationName"))
 		}
-		wire.Variables = json.RawMessage(q.Get("variables"))
-		wire.Extensions = json.RawMessage(q.Get("extensions"))
+		var ok bool
+		if wire.Variables, ok = decodeJSON(q.Get("variables")); !ok {
+			return nil, http.StatusBadRequest, "variables must be a JSON object"
+		}
+		if wire.Extensions, ok = decodeJSON(q.Get("extensions")); !ok {
+			return nil, http.StatusBadRequest, "extensions must be a JSON object"
+		}
 	} else {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mt != MediaTypeJSON {
@@ -142,7 +150,9 @@ func readParams(r *http.Request) (*graphql.RawParams, int, string) {
 			}
 			return nil, http.StatusBadRequest, "the request body could not be read"
 		}
-		if bytes.Equal(bytes.TrimSpace(body), []byte("null")) || json.Unmarshal(body, &wire) != nil {
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if bytes.Equal(bytes.TrimSpace(body), []byte("null")) || dec.Decode(&wire) != nil || !atEOF(dec) {
 			// The body is never echoed: it may hold a password.
 			return nil, http.StatusBadRequest, "the request body must be a JSON object with a string query and optional operationName, variables and extensions"
 		}
@@ -155,10 +165,11 @@ func readParams(r *http.Request) (*graphql.RawParams, int, string) {
 	if wire.OperationName != nil {
 		p.OperationName = *wire.OperationName
 	}
-	if !decodeObject(wire.Variables, &p.Variables) {
+	var ok bool
+	if p.Variables, ok = object(wire.Variables); !ok {
 		return nil, http.StatusBadRequest, "variables must be a JSON object"
 	}
-	if !decodeObject(wire.Extensions, &p.Extensions) {
+	if p.Extensions, ok = object(wire.Extensions); !ok {
 		return nil, http.StatusBadRequest, "extensions must be a JSON object"
 	}
 	if wire.Query == nil && p.Extensions["persistedQuery"] == nil {
@@ -167,19 +178,34 @@ func readParams(r *http.Request) (*graphql.RawParams, int, string) {
 	return p, 0, ""
 }
 
-// decodeObject decodes a JSON object (absent or null: nil) into m, keeping
-// numbers as json.Number as gqlgen expects; false when it is not an object.
-func decodeObject(raw json.RawMessage, m *map[string]any) bool {
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return true
+// decodeJSON decodes one JSON value ("" or blank: nil), keeping numbers as
+// json.Number as gqlgen expects; false when s is not JSON.
+func decodeJSON(s string) (any, bool) {
+	if strings.TrimSpace(s) == "" {
+		return nil, true
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	if err := dec.Decode(m); err != nil {
-		return false
+	var v any
+	if dec.Decode(&v) != nil || !atEOF(dec) {
+		return nil, false
 	}
+	return v, true
+}
+
+func atEOF(dec *json.Decoder) bool {
 	_, err := dec.Token()
 	return err == io.EOF
+}
+
+// object is v as a JSON object: absent or null is nil; false when v is
+// anything else.
+func object(v any) (map[string]any, bool) {
+	if v == nil {
+		return nil, true
+	}
+	m, ok := v.(map[string]any)
+	return m, ok
 }
 
 // negotiate picks the response media type for an Accept header: the one

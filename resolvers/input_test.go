@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -261,19 +262,72 @@ func TestPersistedQueries(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	a := e.mustRegister(t, "apq")
-	const query = `{ me { id } }`
-	sum := sha256.Sum256([]byte(query))
-	ext := `"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "` + hex.EncodeToString(sum[:]) + `"}}`
-
-	r := e.raw(t, http.MethodPost, "/graphql", a.Token, `{`+ext+`}`)
-	wantCode(t, r, "PERSISTED_QUERY_NOT_FOUND")
-	var got struct{ Me struct{ ID string } }
-	e.raw(t, http.MethodPost, "/graphql", a.Token, `{"query": "`+query+`", `+ext+`}`).decode(t, &got)
-	e.raw(t, http.MethodPost, "/graphql", a.Token, `{`+ext+`}`).decode(t, &got)
-	if got.Me.ID != a.ID {
-		t.Fatalf("me = %+v", got.Me)
+	ext := func(q string) string {
+		sum := sha256.Sum256([]byte(q))
+		return `"extensions": {"persistedQuery": {"version": 1, "sha256Hash": "` + hex.EncodeToString(sum[:]) + `"}}`
 	}
-	wantCode(t, e.raw(t, http.MethodPost, "/graphql", a.Token, `{"query": "{ me { email } }", `+ext+`}`), resolvers.CodeBadRequest)
+	body := func(q string, vars string) string {
+		b, _ := json.Marshal(q)
+		if vars == "" {
+			vars = "{}"
+		}
+		return `{"query": ` + string(b) + `, "variables": ` + vars + `, ` + ext(q) + `}`
+	}
+	hashOnly := func(q, vars string) response {
+		if vars == "" {
+			vars = "{}"
+		}
+		return e.raw(t, http.MethodPost, "/graphql", a.Token, `{"variables": `+vars+`, `+ext(q)+`}`)
+	}
+
+	t.Run("OK/StoredOnceItRan", func(t *testing.T) {
+		const query = `{ me { id } }`
+		wantCode(t, hashOnly(query, ""), "PERSISTED_QUERY_NOT_FOUND")
+		var got struct{ Me struct{ ID string } }
+		e.raw(t, http.MethodPost, "/graphql", a.Token, body(query, "")).decode(t, &got)
+		hashOnly(query, "").decode(t, &got)
+		if got.Me.ID != a.ID {
+			t.Fatalf("me = %+v", got.Me)
+		}
+	})
+	t.Run("OK/LoginWithVariablesIsStored", func(t *testing.T) {
+		const query = `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { tokenType } }`
+		vars := `{"e": "` + a.Email + `", "p": "` + testPassword + `"}`
+		if r := e.raw(t, http.MethodPost, "/graphql", "", body(query, vars)); len(r.Errors) > 0 {
+			t.Fatal(r.Body)
+		}
+		if r := hashOnly(query, vars); len(r.Errors) > 0 {
+			t.Fatalf("hash alone: %s", r.Body)
+		}
+	})
+	t.Run("BAD_REQUEST/HashOfAnotherQuery", func(t *testing.T) {
+		b := `{"query": "{ me { email } }", ` + ext(`{ me { id } }`) + `}`
+		wantCode(t, e.raw(t, http.MethodPost, "/graphql", a.Token, b), resolvers.CodeBadRequest)
+	})
+	// Nothing is stored unless it parsed, passed every limit, validated and
+	// holds no credential: the hash alone is still unknown afterwards.
+	notStored := []struct{ name, query, code string }{
+		{"GRAPHQL_PARSE_FAILED", `{ me { id `, "GRAPHQL_PARSE_FAILED"},
+		{"GRAPHQL_VALIDATION_FAILED", `{ me { nope } }`, "GRAPHQL_VALIDATION_FAILED"},
+		{"COMPLEXITY_LIMIT_EXCEEDED/Gate", "{ " + strings.Repeat("__typename ", 100) + "}", "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"COMPLEXITY_LIMIT_EXCEEDED/Cost", `{ a: tasks(first: 100) { edges { node { id } } } b: tasks(first: 100) { edges { node { id } } } c: tasks(first: 100) { edges { node { id } } } }`, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"LiteralPasswordAtLogin", `mutation { login(email: "` + a.Email + `", password: "` + testPassword + `") { tokenType } }`, ""},
+		{"LiteralPasswordAtRegister", `mutation { register(input: {username: "x", email: "apq-literal@example.com", password: "s3cret!pw"}) { id } }`, ""},
+		{"LiteralPasswordInAFragmentOfAList", `mutation { ...M } fragment M on Mutation { login(email: "x@example.com", password: "` + testPassword + `") { tokenType } }`, "UNAUTHENTICATED"},
+		{"Over8KiB", `{ me { id } }` + strings.Repeat(" ", 8<<10), ""},
+	}
+	for _, c := range notStored {
+		t.Run("NotStored/"+c.name, func(t *testing.T) {
+			r := e.raw(t, http.MethodPost, "/graphql", a.Token, body(c.query, ""))
+			if c.code == "" && len(r.Errors) > 0 {
+				t.Fatalf("not executed: %s", r.Body)
+			}
+			if c.code != "" && (len(r.Errors) == 0 || r.Errors[0].Code() != c.code) {
+				t.Fatalf("want %s: %s", c.code, r.Body)
+			}
+			wantCode(t, hashOnly(c.query, ""), "PERSISTED_QUERY_NOT_FOUND")
+		})
+	}
 }
 
 // introspectionQuery is GraphiQL's, with the type reference nesting of

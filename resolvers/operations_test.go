@@ -214,7 +214,9 @@ func TestLoginErrors(t *testing.T) {
 		wantCode(t, e.post(t, "", login, vars{"e": a.Email, "p": testPassword}), "FORBIDDEN")
 	})
 	t.Run("RATE_LIMITED", func(t *testing.T) {
-		e := newEnv(t, func(c *envConfig) { c.limiter = limiterFunc(func() time.Duration { return 2500 * time.Millisecond }) })
+		e := newEnv(t, func(c *envConfig) {
+			c.limiter = core.NewLimiter(limiterFunc(func() time.Duration { return 2500 * time.Millisecond }), core.DefaultLimits())
+		})
 		r := e.post(t, "", login, vars{"e": uniqueEmail("x"), "p": testPassword})
 		wantCode(t, r, "RATE_LIMITED")
 		if got := r.Errors[0].Extensions["retryAfter"]; got != float64(3) {
@@ -225,7 +227,7 @@ func TestLoginErrors(t *testing.T) {
 
 type limiterFunc func() time.Duration
 
-func (f limiterFunc) Allow(context.Context, ...string) (time.Duration, error) { return f(), nil }
+func (f limiterFunc) Allow(context.Context, string, core.Rate) time.Duration { return f() }
 
 // TestLoginAnswerHasNoStats: the login request carries no token, so the
 // user's stats (guarded by @auth) are refused while the token is returned.

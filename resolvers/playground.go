@@ -3,6 +3,9 @@ package resolvers
 import (
 	_ "embed"
 	"net/http"
+	"sync"
+
+	"github.com/taskapi/taskapi/internal/assets"
 )
 
 //go:generate go test -count=1 -run ^TestPlaygroundPageIsGqlgens$ . -args -update
@@ -10,10 +13,13 @@ import (
 // PlaygroundEndpoint is the endpoint the playground page queries.
 const PlaygroundEndpoint = "/graphql"
 
-// playgroundPage is GraphiQL's page for PlaygroundEndpoint exactly as gqlgen's
+// playgroundPage is GraphiQL's page for PlaygroundEndpoint as gqlgen's
 // playground package writes it, loading GraphiQL and React from
 // internal/assets (which assets.Handler serves at assets.Prefix, so the page
-// works offline), each with its integrity hash.
+// works offline), each with its integrity hash, with one change: GraphiQL
+// does not keep the request headers (the Authorization header, a bearer
+// token) in localStorage, where any script of the origin, and anyone at
+// the browser later, could read them (playgroundEdit).
 //
 // It is rendered when the assets or gqlgen change (go generate ./resolvers),
 // not by the server: gqlgen's package renders it with html/template, whose
@@ -25,10 +31,19 @@ const PlaygroundEndpoint = "/graphql"
 //go:embed playground.html
 var playgroundPage []byte
 
-// Playground returns the GraphiQL page that queries PlaygroundEndpoint.
+// playgroundEdit is the change made to gqlgen's page.
+var playgroundEdit = [2]string{"shouldPersistHeaders: true,", "shouldPersistHeaders: false,"}
+
+// playgroundCSP allows the page's own inline script and style by hash.
+var playgroundCSP = sync.OnceValue(func() string { return assets.PageCSP(playgroundPage) })
+
+// Playground returns the GraphiQL page that queries PlaygroundEndpoint,
+// with its Content-Security-Policy (assets.PageCSP).
 func Playground() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=UTF-8")
+		h.Set("Content-Security-Policy", playgroundCSP())
 		_, _ = w.Write(playgroundPage)
 	})
 }

@@ -165,17 +165,19 @@ func TestLogin(t *testing.T) {
 	})
 }
 
-// limiter refuses every attempt.
-type limiter struct{ wait time.Duration }
+// refuseAll is a rate counter that refuses every event for wait.
+type refuseAll struct{ wait time.Duration }
 
-func (l limiter) Allow(context.Context, ...string) (time.Duration, error) { return l.wait, nil }
+func (r refuseAll) Allow(context.Context, string, core.Rate) time.Duration { return r.wait }
 
 func TestLoginRateLimited(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withLimiter(limiter{wait: 1500 * time.Millisecond}))
+	e := newEnv(t, withLimiter(core.NewLimiter(refuseAll{wait: 1500 * time.Millisecond}, core.DefaultLimits())))
 	e.run(t, []tc{
-		{name: "ErrRateLimited", req: req{method: http.MethodPost, path: "/api/v1/auth/login", body: `{"email":"a@example.com","password":"x"}`},
+		{name: "ErrRateLimited/Login", req: req{method: http.MethodPost, path: "/api/v1/auth/login", body: `{"email":"a@example.com","password":"x"}`},
 			status: 429, want: detail("Too many login attempts; try again later"), header: map[string]string{"Retry-After": "2"}},
+		{name: "ErrRateLimited/Register", req: req{method: http.MethodPost, path: "/api/v1/auth/register", body: `{"username":"u","email":"u@example.com","password":"s3cret!pw"}`},
+			status: 429, want: detail("Too many registrations; try again later"), header: map[string]string{"Retry-After": "2"}},
 	})
 }
 

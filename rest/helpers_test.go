@@ -40,7 +40,7 @@ type env struct {
 
 type envOption func(*core.Config)
 
-func withLimiter(l core.LoginLimiter) envOption { return func(c *core.Config) { c.Limiter = l } }
+func withLimiter(l *core.Limiter) envOption { return func(c *core.Config) { c.Limiter = l } }
 
 func withStore(wrap func(core.Store) core.Store) envOption {
 	return func(c *core.Config) { c.Store = wrap(c.Store) }

@@ -37,6 +37,9 @@ var openAPIDocument = sync.OnceValues(func() ([]byte, error) {
 	return b.Bytes(), nil
 })
 
+// docsCSP allows the page's own inline script by hash (assets.PageCSP).
+var docsCSP = sync.OnceValue(func() string { return assets.PageCSP([]byte(swaggerUI)) })
+
 // swaggerUI is the page FastAPI serves at /docs, with Swagger UI loaded
 // from the binary (assets.Handler, mounted at assets.Prefix) rather than a
 // CDN, so it works offline. The scripts come from the same origin as the

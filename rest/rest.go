@@ -99,6 +99,7 @@ func New(svc *core.Service, opts Options) http.Handler {
 		writeRaw(w, http.StatusOK, contentJSON, b)
 	})
 	mux.HandleFunc("GET "+docsPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Security-Policy", docsCSP())
 		writeRaw(w, http.StatusOK, "text/html; charset=utf-8", []byte(swaggerUI))
 	})
 	for path, methods := range allowed {

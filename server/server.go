@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -122,9 +121,12 @@ func corsHandler(origins []string) *cors.Cors {
 	})
 }
 
-// securityHeaders sets the headers every response carries. The pages (the
-// playground at / and Swagger UI at /docs) get a CSP that lets them run
-// their own scripts; JSON answers get one that allows nothing.
+// securityHeaders sets the headers every response carries: among them a
+// CSP that allows nothing, which the HTML pages (the playground at / and
+// Swagger UI at /docs) replace with their own (assets.PageCSP), and
+// Cache-Control: no-store, which only the static files (internal/assets,
+// the same for everyone) replace: every other answer may carry a user's
+// data, GraphQL answers to GET included.
 //
 // The values are shared, read-only slices assigned straight into the map
 // (keys already canonical): no allocation per request. Each literal has
@@ -136,32 +138,16 @@ func securityHeaders(next http.Handler, hsts bool) http.Handler {
 		"Referrer-Policy":            {"no-referrer"},
 		"Cross-Origin-Opener-Policy": {"same-origin"},
 		"X-Frame-Options":            {"DENY"},
+		"Content-Security-Policy":    {"default-src 'none'; frame-ancestors 'none'"},
+		"Cache-Control":              {"no-store"},
 	}
 	if hsts {
 		always["Strict-Transport-Security"] = []string{"max-age=63072000; includeSubDomains"}
 	}
-	api := http.Header{
-		"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
-		"Cache-Control":           {"no-store"},
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		maps.Copy(h, always)
-		if !isPage(r) {
-			maps.Copy(h, api)
-		}
+		maps.Copy(w.Header(), always)
 		next.ServeHTTP(w, r)
 	})
-}
-
-func isPage(r *http.Request) bool {
-	switch p := r.URL.Path; {
-	case p == "/" || p == "/playground" || p == "/docs" || strings.HasPrefix(p, "/docs/") || strings.HasPrefix(p, "/static/"):
-		return true
-	case p == "/graphql" && r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/html"):
-		return true
-	}
-	return false
 }
 
 // validRequestID reports whether id is 1-64 of [A-Za-z0-9._-] (a loop,

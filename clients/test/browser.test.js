@@ -45,6 +45,10 @@ async function open(allowed = [new URL(API).origin]) {
     if (!allowed.includes(url.origin) && url.protocol !== 'data:') problems.push(`request to another origin: ${url.href}`);
   });
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // The pages' Content-Security-Policy must not block anything they do.
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && msg.text().includes('Content Security Policy')) problems.push(`CSP violation: ${msg.text()}`);
+  });
   page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
   page.on('response', (res) => {
     const path = new URL(res.url()).pathname;
@@ -98,6 +102,10 @@ describe('browser', () => {
       const shown = JSON.parse(await result.locator('.CodeMirror').evaluate((el) => el.CodeMirror.getValue()));
       assert.deepEqual(shown.data.tasks.edges.map((e) => e.node.title), titles);
       await screenshot(page, 'playground.png');
+      // The token typed into the headers editor is not kept in the browser.
+      const stored = await page.evaluate(() => JSON.stringify(Object.entries(localStorage)));
+      assert.ok(stored.length > 2, 'GraphiQL keeps nothing: the check below would prove nothing');
+      assert.ok(!stored.includes(user.token), 'the bearer token is kept in localStorage');
       assert.deepEqual(problems, []);
     } finally {
       await context.close();

@@ -18,6 +18,7 @@ import (
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/awsconf"
 	"github.com/taskapi/taskapi/internal/lambdaserve"
+	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
 	"github.com/taskapi/taskapi/store/dynamo"
@@ -53,8 +54,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		return nil, err
 	}
 
+	// Rate limits hold in every configuration: counted in process with
+	// the embedded store alone, in Redis (shared by every instance) when
+	// it is configured, and in process again while Redis cannot answer.
+	local := ratelimit.NewLocal(0)
 	var (
-		limiter core.LoginLimiter
+		counter core.RateCounter = local
 		apq     graphql.Cache[string]
 		store   core.Store = st
 	)
@@ -65,8 +70,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		rdb := redis.NewClient(redisOptions(cfg))
 		a.closers = append(a.closers, rdb.Close)
 		store = cache.New(st, rdb, cache.Options{Resilience: cache.Resilience{Logger: log}})
-		limiter = cache.NewLoginLimiter(rdb, cache.LimiterOptions{Resilience: cache.Resilience{Logger: log}})
-		apq = cache.NewAPQ(rdb, 24*time.Hour, log)
+		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: cache.Resilience{Logger: log}})
+		apq = cache.NewAPQ(rdb, cache.APQOptions{Logger: log})
 	}
 
 	a.svc = core.NewService(core.Config{
@@ -74,7 +79,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Hasher:       core.NewHasher(secrets.pepper, nil, 0),
 		Tokens:       core.NewTokens([]byte(secrets.jwt), cfg.JWTTTL, nil),
 		CursorSecret: []byte(secrets.jwt),
-		Limiter:      limiter,
+		Limiter:      core.NewLimiter(counter, cfg.Limits),
 		Logger:       log,
 		// config reads 0 as "no quota"; core's zero means its default.
 		MaxTasksPerUser: cmp.Or(cfg.MaxTasksPerUser, -1),

@@ -31,6 +31,7 @@ import (
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/testenv"
+	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
 	"github.com/taskapi/taskapi/store/dynamo"
@@ -281,7 +282,8 @@ type envConfig struct {
 	introspection bool
 	now           func() time.Time // the token clock (nil: time.Now)
 	wrap          func(core.Store) core.Store
-	limiter       core.LoginLimiter
+	limits        *core.Limits // nil: limits no test reaches
+	local         *ratelimit.Local
 	apq           graphql.Cache[string]
 	// internalOK: the test provokes internal errors; otherwise any logged
 	// internal error or panic fails it (a client mistake must never be one).
@@ -298,11 +300,13 @@ func withTokenClock(now func() time.Time) option {
 }
 func withWrap(w func(core.Store) core.Store) option { return func(c *envConfig) { c.wrap = w } }
 func withInternalErrors() option                    { return func(c *envConfig) { c.internalOK = true } }
+func withLimits(l core.Limits) option               { return func(c *envConfig) { c.limits = &l } }
 
 // newEnv builds what cmd/taskapi builds: the service over st and
-// server.New's handler, served on a loopback port. With Redis, the login
-// limiter (with limits no test reaches) and the persisted-query cache use it
-// too, as in production.
+// server.New's handler, served on a loopback port, with rate limits (by
+// default, limits no test reaches) counted in process, or with Redis in
+// Redis (the in-process counts as its fallback), and with Redis the
+// persisted-query cache in Redis too, as in production.
 func newEnv(t testing.TB, st stores, opts ...option) *env {
 	t.Helper()
 	var cfg envConfig
@@ -314,13 +318,19 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 	}
 	logs := &testenv.SyncBuffer{}
 	log := logging.New(logs, "json", "debug")
+	if cfg.limits == nil {
+		huge := core.Rate{N: 1 << 20, Per: time.Minute}
+		cfg.limits = &core.Limits{LoginAddress: huge, LoginAccount: huge, LoginEmail: huge, Register: huge, RegisterAll: huge, Writes: huge}
+	}
+	cfg.local = ratelimit.NewLocal(0)
+	var counter core.RateCounter = cfg.local
 	if st.rdb != nil {
-		cfg.limiter = cache.NewLoginLimiter(st.rdb, cache.LimiterOptions{
+		counter = cache.NewRateCounter(st.rdb, cache.LimiterOptions{
 			Namespace:  "hardening-limiter:" + randomHex(t, 4),
-			Limits:     map[string]cache.Limit{"email": {Attempts: 1 << 20, Window: time.Minute}, "ip": {Attempts: 1 << 20, Window: time.Minute}},
+			Fallback:   cfg.local,
 			Resilience: cache.Resilience{Logger: log},
 		})
-		cfg.apq = cache.NewAPQ(st.rdb, time.Hour, log)
+		cfg.apq = cache.NewAPQ(st.rdb, cache.APQOptions{Namespace: "hardening-apq:" + randomHex(t, 4), TTL: time.Hour, Logger: log})
 	}
 	served := st.served
 	if cfg.wrap != nil {
@@ -332,7 +342,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Hasher:       core.NewHasher(cfg.pepper, cfg.hash, 0),
 		Tokens:       core.NewTokens(jwtSecret, time.Hour, cfg.now),
 		CursorSecret: cursorSecret,
-		Limiter:      cfg.limiter,
+		Limiter:      core.NewLimiter(counter, *cfg.limits),
 		Logger:       log,
 	})
 	h := server.New(svc, server.Options{
@@ -436,8 +446,10 @@ func (e *env) send(ctx context.Context, r request) (reply, error) {
 }
 
 // headerProblem names a security header missing from an answer of the
-// handler (every answer, errors and panics included; the HTML pages have
-// their own CSP, set by their handlers).
+// handler (every answer, errors and panics included). Every answer has
+// Cache-Control: no-store but the static files; the HTML pages have a CSP
+// of their own (no inline script but by hash, no framing), every other
+// answer one that allows nothing.
 func headerProblem(method, path string, r reply) string {
 	want := map[string]string{
 		"X-Content-Type-Options":     "nosniff",
@@ -445,14 +457,21 @@ func headerProblem(method, path string, r reply) string {
 		"Referrer-Policy":            "no-referrer",
 		"Cross-Origin-Opener-Policy": "same-origin",
 		"Strict-Transport-Security":  "max-age=63072000; includeSubDomains",
+		"Content-Security-Policy":    "default-src 'none'; frame-ancestors 'none'",
+		"Cache-Control":              "no-store",
 	}
 	p, _, _ := strings.Cut(path, "?")
-	page := method == http.MethodGet && (p == "/" || p == "/playground" || p == "/docs")
-	if !page {
-		want["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
-		want["Cache-Control"] = "no-store"
-	}
 	var missing []string
+	if method == http.MethodGet && (p == "/" || p == "/playground" || p == "/docs") && r.status == http.StatusOK {
+		csp := r.header.Get("Content-Security-Policy")
+		if !strings.HasPrefix(csp, "default-src 'none'; script-src 'self'") || strings.Contains(csp, "unsafe") || !strings.HasSuffix(csp, "frame-ancestors 'none'") {
+			missing = append(missing, fmt.Sprintf("page Content-Security-Policy=%q", csp))
+		}
+		delete(want, "Content-Security-Policy")
+	}
+	if strings.HasPrefix(p, "/static/") && r.status == http.StatusOK {
+		delete(want, "Cache-Control")
+	}
 	for k, v := range want {
 		if got := r.header.Get(k); got != v {
 			missing = append(missing, fmt.Sprintf("%s=%q (want %q)", k, got, v))

@@ -4,12 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskapi/taskapi/store/cache"
@@ -22,67 +21,55 @@ func apqHashOf(q string) string {
 	return hex.EncodeToString(b[:])
 }
 
-// apqRequest runs gqlgen's APQ extension on one request and returns the
-// query it resolved, or its error message.
-func apqRequest(t *testing.T, c graphql.Cache[string], query, hash string) (string, string) {
-	t.Helper()
-	ctx := graphql.WithOperationContext(context.Background(), &graphql.OperationContext{})
-	p := &graphql.RawParams{
-		Query:      query,
-		Extensions: map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hash}},
-	}
-	if err := (extension.AutomaticPersistedQuery{Cache: c}).MutateOperationParameters(ctx, p); err != nil {
-		return "", err.Message
-	}
-	return p.Query, ""
-}
-
 func TestAPQ(t *testing.T) {
 	_, rdb, _ := startRedis(t)
-	hash := apqHashOf(apqQuery)
+	ctx := context.Background()
+	ns := func(t *testing.T) string { return "apq-test:" + t.Name() }
 
-	t.Run("HashAloneIsNotFoundUntilTheQueryWasSent", func(t *testing.T) {
-		apq := cache.NewAPQ(rdb, time.Minute, nil)
-		other := cache.NewAPQ(rdb, time.Minute, nil) // another instance
-		q := apqQuery + " # " + t.Name()
-		h := apqHashOf(q)
-		if _, msg := apqRequest(t, apq, "", h); msg != "PersistedQueryNotFound" {
-			t.Fatalf("unknown hash: %q, want PersistedQueryNotFound", msg)
+	t.Run("StoredQueriesAreSharedByInstances", func(t *testing.T) {
+		apq := cache.NewAPQ(rdb, cache.APQOptions{Namespace: ns(t)})
+		other := cache.NewAPQ(rdb, cache.APQOptions{Namespace: ns(t)})
+		h := apqHashOf(apqQuery)
+		if _, ok := apq.Get(ctx, h); ok {
+			t.Fatal("an unknown hash hit")
 		}
-		if got, msg := apqRequest(t, apq, q, h); msg != "" || got != q {
-			t.Fatalf("query with hash: %q, %q", got, msg)
-		}
-		if got, msg := apqRequest(t, other, "", h); msg != "" || got != q {
-			t.Errorf("hash alone on another instance: %q, %q; want the query", got, msg)
+		apq.Add(ctx, h, apqQuery)
+		if got, ok := other.Get(ctx, h); !ok || got != apqQuery {
+			t.Fatalf("another instance got %q, %v", got, ok)
 		}
 	})
 
-	t.Run("EntriesExpire", func(t *testing.T) {
-		apq := cache.NewAPQ(rdb, 30*time.Second, nil)
-		apq.Add(context.Background(), hash, apqQuery)
-		ttl, err := rdb.PTTL(context.Background(), cache.DefaultNamespace+":apq:"+hash).Result()
+	t.Run("EntriesExpireAndLiveInTheirOwnNamespace", func(t *testing.T) {
+		apq := cache.NewAPQ(rdb, cache.APQOptions{TTL: 30 * time.Second})
+		h := apqHashOf(apqQuery + t.Name())
+		apq.Add(ctx, h, apqQuery+t.Name())
+		ttl, err := rdb.PTTL(ctx, cache.DefaultAPQNamespace+":q:"+h).Result()
 		if err != nil || ttl <= 0 || ttl > 30*time.Second {
 			t.Errorf("PTTL = %v, %v; want within 30s", ttl, err)
 		}
+		if !strings.HasPrefix(cache.DefaultAPQNamespace, "taskapi-apq") || strings.HasPrefix(cache.DefaultAPQNamespace, cache.DefaultNamespace) {
+			t.Errorf("namespace %q is not the persisted queries' own", cache.DefaultAPQNamespace)
+		}
 	})
 
-	t.Run("WrongHashIsRefusedAndNotStored", func(t *testing.T) {
-		apq := cache.NewAPQ(rdb, time.Minute, nil)
-		bogus := strings.Repeat("0", 64)
-		if _, msg := apqRequest(t, apq, apqQuery, bogus); msg == "" {
-			t.Fatal("a query with a hash not its own was accepted")
+	t.Run("AtMostMaxQueriesPerTTL", func(t *testing.T) {
+		apq := cache.NewAPQ(rdb, cache.APQOptions{Namespace: ns(t), MaxQueries: 10, TTL: time.Hour})
+		for i := range 50 {
+			q := fmt.Sprintf("{ a%d: __typename }", i)
+			apq.Add(ctx, apqHashOf(q), q)
 		}
-		if _, ok := apq.Get(context.Background(), bogus); ok {
-			t.Error("the mismatched query was stored")
+		keys, err := rdb.Keys(ctx, ns(t)+":q:*").Result()
+		if err != nil || len(keys) != 10 {
+			t.Fatalf("%d queries stored (%v), want 10", len(keys), err)
 		}
 	})
 
 	t.Run("MalformedHashesMissWithoutAskingRedis", func(t *testing.T) {
 		_, rdb, sent := startRedis(t)
-		apq := cache.NewAPQ(rdb, time.Minute, nil)
-		for _, h := range []string{"", "abc", strings.ToUpper(hash), hash + "0", strings.Repeat("g", 64)} {
-			apq.Add(context.Background(), h, apqQuery)
-			if _, ok := apq.Get(context.Background(), h); ok {
+		apq := cache.NewAPQ(rdb, cache.APQOptions{})
+		for _, h := range []string{"", "abc", strings.ToUpper(apqHashOf(apqQuery)), apqHashOf(apqQuery) + "0", strings.Repeat("g", 64)} {
+			apq.Add(ctx, h, apqQuery)
+			if _, ok := apq.Get(ctx, h); ok {
 				t.Errorf("Get(%q) hit", h)
 			}
 		}
@@ -91,26 +78,25 @@ func TestAPQ(t *testing.T) {
 		}
 	})
 
-	t.Run("HugeQueriesAreNotStored", func(t *testing.T) {
-		apq := cache.NewAPQ(rdb, time.Minute, nil)
-		q := apqQuery + strings.Repeat(" ", 100<<10)
-		apq.Add(context.Background(), apqHashOf(q), q)
-		if _, ok := apq.Get(context.Background(), apqHashOf(q)); ok {
-			t.Error("a 100 KiB query was stored")
+	t.Run("LargeQueriesAreNotStored", func(t *testing.T) {
+		apq := cache.NewAPQ(rdb, cache.APQOptions{Namespace: ns(t)})
+		q := apqQuery + strings.Repeat(" ", cache.DefaultAPQMaxBytes)
+		apq.Add(ctx, apqHashOf(q), q)
+		if _, ok := apq.Get(ctx, apqHashOf(q)); ok {
+			t.Error("a query over 8 KiB was stored")
 		}
 	})
 
-	t.Run("RedisDownIsAMissAndTheFullQueryStillWorks", func(t *testing.T) {
+	t.Run("RedisDownIsAMissQuickly", func(t *testing.T) {
 		dead := redis.NewClient(cache.ClientOptions(deadAddr(t)))
 		t.Cleanup(func() { _ = dead.Close() })
-		apq := cache.NewAPQ(dead, time.Minute, nil)
+		apq := cache.NewAPQ(dead, cache.APQOptions{})
+		h := apqHashOf(apqQuery)
 		for range 10 {
 			start := time.Now()
-			if _, msg := apqRequest(t, apq, "", hash); msg != "PersistedQueryNotFound" {
-				t.Fatalf("hash alone with Redis down: %q, want PersistedQueryNotFound", msg)
-			}
-			if got, msg := apqRequest(t, apq, apqQuery, hash); msg != "" || got != apqQuery {
-				t.Fatalf("full query with Redis down: %q, %q", got, msg)
+			apq.Add(ctx, h, apqQuery)
+			if _, ok := apq.Get(ctx, h); ok {
+				t.Fatal("hit with Redis down")
 			}
 			if d := time.Since(start); d > requestBound {
 				t.Errorf("took %v", d)

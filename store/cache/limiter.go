@@ -4,8 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -14,92 +13,67 @@ import (
 	"github.com/taskapi/taskapi/core"
 )
 
-// Limit allows Attempts per Window for one key: a burst of Attempts, then
-// one more every Window/Attempts (GCRA, so no burst at window edges).
-type Limit struct {
-	Attempts int
-	Window   time.Duration
-}
+// DefaultLimiterNamespace names the keys of the rate limits, apart from
+// the cache's (DefaultNamespace) and the persisted queries'
+// (DefaultAPQNamespace); redis_rate puts "rate:" before it, so they start
+// with "rate:taskapi-rl:". Rate-limit keys must never be evicted while they
+// count (docs/cache.md: the Redis eviction policy).
+const DefaultLimiterNamespace = "taskapi-rl"
 
-// Default login limits, by the kind of key core.Service sends.
-var (
-	DefaultEmailLimit = Limit{Attempts: 10, Window: 15 * time.Minute}
-	DefaultIPLimit    = Limit{Attempts: 50, Window: 15 * time.Minute}
-)
-
-// LimiterOptions configures a LoginLimiter. Zero values take the defaults.
+// LimiterOptions configures a RateCounter.
 type LimiterOptions struct {
-	// Namespace starts every key (DefaultNamespace).
+	// Namespace starts every key (DefaultLimiterNamespace).
 	Namespace string
-	// Limits by key kind, the part of a key before its first ':' ("email",
-	// "ip"); default: email DefaultEmailLimit, ip DefaultIPLimit.
-	Limits map[string]Limit
-	// Default is the limit of any other kind (DefaultEmailLimit).
-	Default Limit
+	// Fallback counts while Redis cannot answer (down, hung, breaker
+	// open); required.
+	Fallback core.RateCounter
 	// Resilience bounds what Redis failures cost.
 	Resilience
 }
 
-// LoginLimiter is core.LoginLimiter over Redis (github.com/go-redis/redis_rate,
-// GCRA in a Lua script), so every instance shares the counts.
-type LoginLimiter struct {
-	rl     *redis_rate.Limiter
-	g      *guard
-	ns     string
-	limits map[string]Limit
-	def    Limit
+// RateCounter is core.RateCounter in Redis (github.com/go-redis/redis_rate:
+// GCRA in a Lua script), so every instance shares the counts. Its Fallback
+// (in process, ratelimit.Local) counts too, every event Redis allows: while
+// Redis cannot answer (down, hung, breaker open) the Fallback decides
+// alone, so the limits hold per instance rather than not at all; and an
+// event Redis allows but the instance's own counts refuse is refused, so
+// counts Redis lost (a restart, a flush) still bound what one instance
+// lets through.
+type RateCounter struct {
+	rl       *redis_rate.Limiter
+	g        *guard
+	ns       string
+	fallback core.RateCounter
 }
 
-var _ core.LoginLimiter = (*LoginLimiter)(nil)
+var _ core.RateCounter = (*RateCounter)(nil)
 
-// NewLoginLimiter returns a LoginLimiter on rdb.
-func NewLoginLimiter(rdb redis.UniversalClient, o LimiterOptions) *LoginLimiter {
+// NewRateCounter returns a RateCounter on rdb.
+func NewRateCounter(rdb redis.UniversalClient, o LimiterOptions) *RateCounter {
 	if o.Namespace == "" {
-		o.Namespace = DefaultNamespace
+		o.Namespace = DefaultLimiterNamespace
 	}
-	if o.Limits == nil {
-		o.Limits = map[string]Limit{"email": DefaultEmailLimit, "ip": DefaultIPLimit}
+	if o.Fallback == nil {
+		panic("cache.NewRateCounter: LimiterOptions.Fallback is required")
 	}
-	if o.Default.Attempts <= 0 || o.Default.Window <= 0 {
-		o.Default = DefaultEmailLimit
-	}
-	return &LoginLimiter{
-		rl:     redis_rate.NewLimiter(rdb),
-		g:      newGuard("login-limiter", o.Resilience),
-		ns:     o.Namespace,
-		limits: o.Limits,
-		def:    o.Default,
-	}
+	return &RateCounter{rl: redis_rate.NewLimiter(rdb), g: newGuard("rate-limiter", o.Resilience), ns: o.Namespace, fallback: o.Fallback}
 }
 
-// Allow counts one attempt against every key and returns how long to wait
-// when any of them is over its limit (0: go ahead). Keys are stored hashed,
-// so no email or address appears in Redis. An error means Redis could not
-// decide (down, hung, breaker open); core then lets the attempt through.
-func (l *LoginLimiter) Allow(ctx context.Context, keys ...string) (time.Duration, error) {
-	var wait time.Duration
-	for _, key := range keys {
-		kind, _, _ := strings.Cut(key, ":")
-		lim, ok := l.limits[kind]
-		if !ok || lim.Attempts <= 0 || lim.Window <= 0 {
-			lim = l.def
-		}
-		sum := sha256.Sum256([]byte(key))
-		rk := l.ns + ":login:" + hex.EncodeToString(sum[:16])
-		var res *redis_rate.Result
-		err := l.g.do(ctx, func(ctx context.Context) (err error) {
-			res, err = l.rl.Allow(ctx, rk, redis_rate.Limit{Rate: lim.Attempts, Burst: lim.Attempts, Period: lim.Window})
-			return err
-		})
-		if err != nil {
-			return 0, fmt.Errorf("login limiter: %w", err)
-		}
-		if res.Allowed == 0 {
-			wait = max(wait, res.RetryAfter, time.Nanosecond)
-		}
+// Allow counts one event for key under r. Keys are stored hashed, so no
+// email or address appears in Redis.
+func (c *RateCounter) Allow(ctx context.Context, key string, r core.Rate) time.Duration {
+	if r.Unlimited() {
+		return 0
 	}
-	if r := wait % time.Second; r != 0 {
-		wait += time.Second - r // whole seconds, as Retry-After says them
+	sum := sha256.Sum256([]byte(strconv.Itoa(r.N) + "/" + r.Per.String() + " " + key))
+	rk := c.ns + ":" + hex.EncodeToString(sum[:16])
+	var res *redis_rate.Result
+	err := c.g.do(ctx, func(ctx context.Context) (err error) {
+		res, err = c.rl.Allow(ctx, rk, redis_rate.Limit{Rate: r.N, Burst: r.N, Period: r.Per})
+		return err
+	})
+	if err == nil && res.Allowed == 0 {
+		return max(res.RetryAfter, time.Nanosecond)
 	}
-	return wait, nil
+	return c.fallback.Allow(ctx, key, r)
 }

@@ -2,148 +2,122 @@ package cache_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/store/cache"
 )
 
-func allow(t *testing.T, l *cache.LoginLimiter, keys ...string) time.Duration {
-	t.Helper()
-	wait, err := l.Allow(context.Background(), keys...)
-	if err != nil {
-		t.Fatalf("Allow(%q): %v", keys, err)
-	}
-	return wait
-}
-
-func TestLoginLimiter(t *testing.T) {
+func TestRateCounter(t *testing.T) {
 	_, rdb, _ := startRedis(t)
+	ctx := context.Background()
+	ten := core.Rate{N: 10, Per: 15 * time.Minute}
 
-	t.Run("EleventhAttemptOnAnEmailWaits", func(t *testing.T) {
-		l := cache.NewLoginLimiter(rdb, cache.LimiterOptions{Namespace: uniqueNamespace()})
+	t.Run("TheEleventhEventWaits", func(t *testing.T) {
+		c := cache.NewRateCounter(rdb, cache.LimiterOptions{Namespace: uniqueNamespace(), Fallback: ratelimit.NewLocal(0)})
 		for i := range 10 {
-			if wait := allow(t, l, "email:ann@example.com", "ip:192.0.2.1"); wait != 0 {
-				t.Fatalf("attempt %d must wait %v, want 0", i+1, wait)
+			if wait := c.Allow(ctx, "k", ten); wait != 0 {
+				t.Fatalf("event %d waits %v, want 0", i+1, wait)
 			}
 		}
-		wait := allow(t, l, "email:ann@example.com", "ip:192.0.2.1")
-		if wait <= 0 || wait > 15*time.Minute || wait%time.Second != 0 {
-			t.Errorf("attempt 11 must wait %v, want whole seconds in (0, 15m]", wait)
+		if wait := c.Allow(ctx, "k", ten); wait <= 0 || wait > 90*time.Second+time.Second {
+			t.Errorf("event 11 waits %v, want about 90s (one back every Per/N)", wait)
 		}
-		if wait := allow(t, l, "email:bob@example.com", "ip:192.0.2.1"); wait != 0 {
-			t.Errorf("another email must wait %v, want 0", wait)
-		}
-	})
-
-	t.Run("ManyEmailsFromOneAddressHitTheAddressLimit", func(t *testing.T) {
-		l := cache.NewLoginLimiter(rdb, cache.LimiterOptions{Namespace: uniqueNamespace()})
-		for i := range 50 {
-			if wait := allow(t, l, "email:user"+strings.Repeat("x", i)+"@example.com", "ip:198.51.100.7"); wait != 0 {
-				t.Fatalf("attempt %d must wait %v, want 0", i+1, wait)
-			}
-		}
-		if wait := allow(t, l, "email:fresh@example.com", "ip:198.51.100.7"); wait <= 0 {
-			t.Error("attempt 51 from one address was not limited")
-		}
-		if wait := allow(t, l, "email:fresh@example.com", "ip:198.51.100.8"); wait != 0 {
-			t.Errorf("another address must wait %v, want 0", wait)
+		if wait := c.Allow(ctx, "other", ten); wait != 0 {
+			t.Errorf("another key waits %v", wait)
 		}
 	})
 
-	t.Run("ConfiguredLimitsApply", func(t *testing.T) {
-		l := cache.NewLoginLimiter(rdb, cache.LimiterOptions{
-			Namespace: uniqueNamespace(),
-			Limits:    map[string]cache.Limit{"email": {Attempts: 2, Window: time.Minute}},
-		})
-		allow(t, l, "email:c@example.com")
-		allow(t, l, "email:c@example.com")
-		wait := allow(t, l, "email:c@example.com")
-		if wait < 29*time.Second || wait > 31*time.Second {
-			t.Errorf("wait %v, want about 30s (one attempt back every Window/Attempts)", wait)
-		}
-	})
-
-	t.Run("NoEmailOrAddressIsStoredInRedis", func(t *testing.T) {
+	t.Run("CountsAreSharedByInstances", func(t *testing.T) {
 		ns := uniqueNamespace()
-		l := cache.NewLoginLimiter(rdb, cache.LimiterOptions{Namespace: ns})
-		allow(t, l, "email:secret.person@example.com", "ip:203.0.113.9")
-		keys, err := rdb.Keys(context.Background(), "*"+ns+"*").Result()
-		if err != nil || len(keys) != 2 {
-			t.Fatalf("keys = %v, %v; want 2", keys, err)
+		a := cache.NewRateCounter(rdb, cache.LimiterOptions{Namespace: ns, Fallback: ratelimit.NewLocal(0)})
+		b := cache.NewRateCounter(rdb, cache.LimiterOptions{Namespace: ns, Fallback: ratelimit.NewLocal(0)})
+		for range 5 {
+			a.Allow(ctx, "k", ten)
+			b.Allow(ctx, "k", ten)
 		}
-		for _, k := range keys {
-			if strings.Contains(k, "secret") || strings.Contains(k, "203.0") {
-				t.Errorf("key %q names its email or address", k)
-			}
-			if ttl, _ := rdb.PTTL(context.Background(), k).Result(); ttl <= 0 || ttl > 15*time.Minute {
-				t.Errorf("key %q lives %v, want bounded by the window", k, ttl)
-			}
+		if a.Allow(ctx, "k", ten) == 0 || b.Allow(ctx, "k", ten) == 0 {
+			t.Error("ten events on two instances did not reach the limit")
 		}
 	})
 
-	t.Run("RedisDownIsAnErrorQuickly", func(t *testing.T) {
+	t.Run("NoKeyIsStoredInClearAndEachExpires", func(t *testing.T) {
+		ns := uniqueNamespace()
+		c := cache.NewRateCounter(rdb, cache.LimiterOptions{Namespace: ns, Fallback: ratelimit.NewLocal(0)})
+		c.Allow(ctx, "login-account:203.0.113.9 secret.person@example.com", ten)
+		keys, err := rdb.Keys(ctx, "rate:"+ns+":*").Result() // redis_rate puts "rate:" first
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("keys = %v, %v; want 1", keys, err)
+		}
+		if strings.Contains(keys[0], "secret") || strings.Contains(keys[0], "203.0") {
+			t.Errorf("key %q names its email or address", keys[0])
+		}
+		if ttl, _ := rdb.PTTL(ctx, keys[0]).Result(); ttl <= 0 || ttl > 15*time.Minute {
+			t.Errorf("key lives %v, want bounded by the window", ttl)
+		}
+		if !strings.HasPrefix(cache.DefaultLimiterNamespace, "taskapi-rl") || strings.HasPrefix(cache.DefaultLimiterNamespace, cache.DefaultNamespace) {
+			t.Errorf("namespace %q is not the limits' own", cache.DefaultLimiterNamespace)
+		}
+	})
+
+	// Redis down or hung: the instance's own counts decide, quickly; never
+	// everything allowed.
+	t.Run("RedisDownFallsBackToLocalCounts", func(t *testing.T) {
 		dead := redis.NewClient(cache.ClientOptions(deadAddr(t)))
 		t.Cleanup(func() { _ = dead.Close() })
-		l := cache.NewLoginLimiter(dead, cache.LimiterOptions{})
+		c := cache.NewRateCounter(dead, cache.LimiterOptions{Fallback: ratelimit.NewLocal(0)})
 		for i := range 10 {
 			start := time.Now()
-			_, err := l.Allow(context.Background(), "email:a@example.com")
-			if err == nil {
-				t.Fatalf("attempt %d: no error with Redis down", i)
+			if wait := c.Allow(ctx, "k", ten); wait != 0 {
+				t.Fatalf("event %d waits %v", i+1, wait)
 			}
 			if d := time.Since(start); d > requestBound {
-				t.Errorf("attempt %d took %v", i, d)
-			}
-			if i >= cache.DefaultFailureThreshold && !errors.Is(err, cache.ErrUnavailable) {
-				t.Errorf("attempt %d: %v, want the breaker's ErrUnavailable", i, err)
+				t.Errorf("event %d took %v", i+1, d)
 			}
 		}
+		if c.Allow(ctx, "k", ten) == 0 {
+			t.Fatal("with Redis down, the limit let an eleventh event through")
+		}
 	})
-}
+	t.Run("RedisHungFallsBackToLocalCounts", func(t *testing.T) {
+		srv, rdb, _ := startRedis(t)
+		c := cache.NewRateCounter(rdb, cache.LimiterOptions{Namespace: uniqueNamespace(), Fallback: ratelimit.NewLocal(0)})
+		c.Allow(ctx, "k", ten) // counted in Redis and locally
+		if err := srv.Pause(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = srv.Resume() })
+		for i := range 9 {
+			start := time.Now()
+			if wait := c.Allow(ctx, "k", ten); wait != 0 {
+				t.Fatalf("event %d waits %v", i+2, wait)
+			}
+			if d := time.Since(start); d > requestBound {
+				t.Errorf("event %d took %v", i+2, d)
+			}
+		}
+		if c.Allow(ctx, "k", ten) == 0 {
+			t.Fatal("with Redis hung, the limit let an eleventh event through")
+		}
+	})
 
-// Through core.Service: the limit answers CodeRateLimited with a Retry-After,
-// and a dead Redis lets logins through.
-func TestLoginLimiterInService(t *testing.T) {
-	_, rdb, _ := startRedis(t)
-	dead := redis.NewClient(cache.ClientOptions(deadAddr(t)))
-	t.Cleanup(func() { _ = dead.Close() })
-	tests := []struct {
-		name    string
-		limiter *cache.LoginLimiter
-		want    error
-	}{
-		{"RateLimitedAfterTheLimit", cache.NewLoginLimiter(rdb, cache.LimiterOptions{Namespace: uniqueNamespace()}), core.ErrRateLimited},
-		{"RedisDownLetsTheAttemptThrough", cache.NewLoginLimiter(dead, cache.LimiterOptions{}), core.ErrUnauthenticated},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			svc := core.NewService(core.Config{
-				Store:        openEmbedded(t),
-				Hasher:       core.NewHasher("pepper", &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 2),
-				Tokens:       core.NewTokens([]byte("0123456789abcdef0123456789abcdef"), time.Hour, nil),
-				CursorSecret: []byte("cursor"),
-				Limiter:      tt.limiter,
-			})
-			ctx := core.WithRequest(context.Background(), "", "192.0.2.44")
-			for range 10 {
-				if _, err := svc.Login(ctx, "nobody@example.com", "wrong!"); !errors.Is(err, core.ErrUnauthenticated) {
-					t.Fatalf("Login = %v, want ErrUnauthenticated", err)
-				}
-			}
-			_, err := svc.Login(ctx, "nobody@example.com", "wrong!")
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("11th Login = %v, want %v", err, tt.want)
-			}
-			if e, _ := core.AsError(err); tt.want == core.ErrRateLimited && e.RetryAfter <= 0 {
-				t.Errorf("RetryAfter = %v, want > 0", e.RetryAfter)
-			}
-		})
-	}
+	// Counts Redis lost (flushed, restarted empty, evicted) still bound
+	// what one instance lets through.
+	t.Run("CountsRedisLostStillHoldPerInstance", func(t *testing.T) {
+		c := cache.NewRateCounter(rdb, cache.LimiterOptions{Namespace: uniqueNamespace(), Fallback: ratelimit.NewLocal(0)})
+		for range 10 {
+			c.Allow(ctx, "lost", ten)
+		}
+		if err := rdb.FlushAll(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if c.Allow(ctx, "lost", ten) == 0 {
+			t.Fatal("after Redis lost its counts, the instance let an eleventh event through")
+		}
+	})
 }

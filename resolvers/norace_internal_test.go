@@ -1,0 +1,5 @@
+//go:build !race
+
+package resolvers
+
+const raceSlowdown = 1
