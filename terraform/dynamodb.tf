@@ -25,6 +25,12 @@ resource "aws_dynamodb_table" "users" {
     projection_type = "ALL"
   }
 
+  # Session items expire on their own (store/dynamo/sessions.go).
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
   point_in_time_recovery {
     enabled = true
   }

@@ -29,6 +29,7 @@ data "aws_iam_policy_document" "lambda" {
     sid    = "TasksAndUsersTables"
     effect = "Allow"
     actions = [
+      "dynamodb:BatchGetItem",
       "dynamodb:DeleteItem",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
