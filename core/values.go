@@ -17,6 +17,9 @@ import (
 // with plain conversions (core.Email(s)): data a store holds was parsed on
 // its way in.
 
+// MaxBodyBytes bounds a request body, on every transport: 1 MiB.
+const MaxBodyBytes = 1 << 20
+
 // Limits on what clients may store. The legacy app had none beyond the
 // password rule; these are generous for people and small for abusers.
 const (

@@ -701,7 +701,7 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema.graphqls", Input: `# taskapi's GraphQL schema: the contract of /graphql (SPEC §4).
+	{Name: "../schema.graphqls", Input: `# taskapi's GraphQL schema: the contract of /graphql.
 #
 # Generated code lives in graph/ (go tool gqlgen generate); hand-written
 # resolvers in resolvers/. Every error carries extensions.code: see

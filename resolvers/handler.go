@@ -19,7 +19,7 @@ import (
 const (
 	DefaultComplexityLimit = 200
 	DefaultMaxDepth        = 10
-	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxBodyBytes    = core.MaxBodyBytes
 	parserTokenLimit       = 10_000
 	maxFields              = 2000 // fields of one operation, fragments expanded
 	passwordHashCost       = 20   // complexity of a mutation that hashes a password

@@ -200,7 +200,7 @@ type fieldError struct {
 }
 
 // validation is a 422 the transport found (as opposed to core's *core.Error
-// with Fields); errorResponse writes both the same way.
+// with Fields); handler.fail writes both the same way.
 type validation struct{ errs []fieldError }
 
 func (v *validation) Error() string { return "invalid request body" }

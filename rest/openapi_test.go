@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// legacyRoutes is SPEC §5: every endpoint the shim must serve.
+// legacyRoutes are the legacy app's endpoints: every one the shim must serve.
 var legacyRoutes = []string{
 	"POST /api/v1/auth/register",
 	"POST /api/v1/auth/login",

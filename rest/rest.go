@@ -26,7 +26,7 @@ import (
 )
 
 // DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0.
-const DefaultMaxBodyBytes int64 = 1 << 20
+const DefaultMaxBodyBytes int64 = core.MaxBodyBytes
 
 // Options configures the handler.
 type Options struct {

@@ -52,7 +52,7 @@ func New(svc *core.Service, o Options) http.Handler {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 1 << 20
+		o.MaxBodyBytes = core.MaxBodyBytes
 	}
 	gql := resolvers.NewHandler(svc, resolvers.Options{
 		Logger:        o.Logger,
