@@ -68,6 +68,9 @@ type Config struct {
 	Lambda            bool // AWS_LAMBDA_RUNTIME_API is set
 	LambdaEventFormat string
 
+	SessionTTL     time.Duration // SESSION_TTL: a session's absolute lifetime
+	SessionIdleTTL time.Duration // SESSION_IDLE_TTL: how long a session lasts without a refresh
+
 	MaxTasksPerUser int // MAX_TASKS_PER_USER: the per-user task quota (0: none)
 	UserIDBlock     int // USER_ID_BLOCK: user numbers reserved per store round trip
 }
@@ -141,6 +144,16 @@ func Load(getenv func(string) string) (Config, error) {
 		bad("JWT_TTL: %v", err)
 	} else if c.JWTTTL < time.Minute || c.JWTTTL > 30*24*time.Hour {
 		bad("JWT_TTL: %s is outside 1m..720h", c.JWTTTL)
+	}
+	if c.SessionTTL, err = duration(env("SESSION_TTL", "720h")); err != nil {
+		bad("SESSION_TTL: %v", err)
+	} else if c.SessionTTL < time.Hour || c.SessionTTL > 365*24*time.Hour {
+		bad("SESSION_TTL: %s is outside 1h..8760h", c.SessionTTL)
+	}
+	if c.SessionIdleTTL, err = duration(env("SESSION_IDLE_TTL", "168h")); err != nil {
+		bad("SESSION_IDLE_TTL: %v", err)
+	} else if c.SessionIdleTTL < c.JWTTTL || c.SessionIdleTTL > c.SessionTTL {
+		bad("SESSION_IDLE_TTL: %s must be at least JWT_TTL (%s) and at most SESSION_TTL (%s)", c.SessionIdleTTL, c.JWTTTL, c.SessionTTL)
 	}
 	if c.MaxTasksPerUser, err = strconv.Atoi(env("MAX_TASKS_PER_USER", "10000")); err != nil || c.MaxTasksPerUser < 0 {
 		bad("MAX_TASKS_PER_USER: %q is not a number of tasks (0 for no limit)", env("MAX_TASKS_PER_USER", ""))

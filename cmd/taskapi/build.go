@@ -84,6 +84,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		// config reads 0 as "no quota"; core's zero means its default.
 		MaxTasksPerUser: cmp.Or(cfg.MaxTasksPerUser, -1),
 		UserIDBlock:     cfg.UserIDBlock,
+		SessionTTL:      cfg.SessionTTL,
+		SessionIdleTTL:  cfg.SessionIdleTTL,
 	})
 	a.handler = server.New(a.svc, server.Options{
 		Logger:        log,
