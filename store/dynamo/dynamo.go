@@ -99,7 +99,7 @@ type userItem struct {
 	Role             string `dynamodbav:"role"`
 	ActivationStatus string `dynamodbav:"activation_status"`
 	CreatedAt        string `dynamodbav:"created_at"`
-	Sessions         string `dynamodbav:"sessions,omitempty"` // core.SessionSet's encoding
+	Sessions         string `dynamodbav:"sessions,omitempty"`   // core.SessionSet's encoding
 	DeletedAt        string `dynamodbav:"deleted_at,omitempty"` // the deletion has begun (core/account.go)
 }
 

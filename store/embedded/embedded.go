@@ -103,14 +103,14 @@ func (s *Store) Path() string { return s.db.Path() }
 // ---- records ----
 
 type userRecord struct {
-	ID               string    `json:"user_id"`
-	Username         string    `json:"username"`
-	Email            string    `json:"email"`
-	PasswordHash     string    `json:"password"`
-	Role             string    `json:"role"`
-	ActivationStatus string    `json:"activation_status"`
-	CreatedAt        time.Time `json:"created_at"`
-	Sessions         string    `json:"sessions,omitempty"` // core.SessionSet's encoding
+	ID               string     `json:"user_id"`
+	Username         string     `json:"username"`
+	Email            string     `json:"email"`
+	PasswordHash     string     `json:"password"`
+	Role             string     `json:"role"`
+	ActivationStatus string     `json:"activation_status"`
+	CreatedAt        time.Time  `json:"created_at"`
+	Sessions         string     `json:"sessions,omitempty"`   // core.SessionSet's encoding
 	DeletedAt        *time.Time `json:"deleted_at,omitempty"` // the deletion has begun (core/account.go)
 }
 
