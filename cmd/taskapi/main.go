@@ -5,6 +5,7 @@
 //	taskapi [serve]                                         serve HTTP on :$PORT
 //	taskapi create-tables                                   create the DynamoDB tables (idempotent)
 //	taskapi create-admin -email E -password P [-username U] create or promote an admin
+//	taskapi verify [-repair]                                check the store; finish interrupted deletions
 package main
 
 import (
@@ -39,6 +40,7 @@ const usage = `usage:
   taskapi [serve]                                          serve HTTP on :$PORT (default 8080)
   taskapi create-tables                                    create the DynamoDB tables (idempotent)
   taskapi create-admin -email E -password P [-username U]  create or promote an admin
+  taskapi verify [-repair]                                 check the store; -repair finishes interrupted account deletions
 Configuration comes from the environment; see the README.
 `
 
@@ -49,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "create-tables", "create-admin":
+	case "serve", "create-tables", "create-admin", "verify":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -79,6 +81,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 	case "create-admin":
 		err = createAdmin(ctx, cfg, log, args, stdout, stderr)
+	case "verify":
+		err = verify(ctx, cfg, log, args, stdout, stderr)
 	default:
 		err = serve(ctx, cfg, log)
 	}
