@@ -157,6 +157,24 @@ func testDelete(t *testing.T, open func(*testing.T) core.Store) {
 		}
 	})
 
+	t.Run("DeletingAnAdminKeepsTheAdminCountExact", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		var admins []core.User
+		for _, name := range []string{"stays", "leaves"} {
+			in := NewUser(UniqueEmail(name))
+			in.Role = core.RoleAdmin
+			a, err := s.CreateUser(t.Context(), in)
+			wantNoErr(t, err)
+			admins = append(admins, a)
+		}
+		markDeleted(t, s, admins[1])
+		wantNoErr(t, s.DeleteUser(t.Context(), admins[1].ID))
+		// One active admin is left, and the count knows it.
+		_, err := s.UpdateUser(t.Context(), admins[0].ID, core.UserPatch{Role: ptr(core.RoleUser), KeepActiveAdmin: true})
+		wantErr(t, err, core.ErrPrecondition)
+	})
+
 	t.Run("TheLastActiveAdminCannotBeMarked", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
