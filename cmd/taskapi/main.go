@@ -6,6 +6,7 @@
 //	taskapi create-tables                                   create the DynamoDB tables (idempotent)
 //	taskapi create-admin -email E -password P [-username U] create or promote an admin
 //	taskapi verify [-repair]                                check the store; finish interrupted deletions
+//	taskapi migrate-legacy [-dry-run] [-decrypt-command C]  take the legacy app's tables over in place
 package main
 
 import (
@@ -40,7 +41,9 @@ const usage = `usage:
   taskapi [serve]                                          serve HTTP on :$PORT (default 8080)
   taskapi create-tables                                    create the DynamoDB tables (idempotent)
   taskapi create-admin -email E -password P [-username U]  create or promote an admin
-  taskapi verify [-repair]                                 check the store; -repair finishes interrupted account deletions
+  taskapi verify [-repair]                                 check the store's invariants; -repair fixes what it finds
+  taskapi migrate-legacy [-dry-run] [-decrypt-command CMD] [-rate N]
+                                                           take the legacy app's DynamoDB tables over in place (docs/migration.md)
 Configuration comes from the environment; see the README.
 `
 
@@ -51,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
-	case "serve", "create-tables", "create-admin", "verify":
+	case "serve", "create-tables", "create-admin", "verify", "migrate-legacy":
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -83,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		err = createAdmin(ctx, cfg, log, args, stdout, stderr)
 	case "verify":
 		err = verify(ctx, cfg, log, args, stdout, stderr)
+	case "migrate-legacy":
+		err = migrateLegacy(ctx, cfg, log, args, stdout, stderr)
 	default:
 		err = serve(ctx, cfg, log)
 	}
