@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -36,15 +38,15 @@ var graphqlMe = request{"POST", "/graphql", `{"query":"{ me { id } }"}`}
 func BenchmarkAuthenticatedMe(b *testing.B) {
 	stores := []struct {
 		name string
-		open func(testing.TB, *atomic.Int64) core.Store
+		open func(testing.TB) (core.Store, *roundTrips)
 	}{
 		{"embedded", openEmbedded},
 		{"embedded+redis", openEmbeddedRedis},
 		{"dynamodb-local", openDynamoDBLocal},
 	}
 	for _, st := range stores {
-		var calls atomic.Int64
-		e, _ := newUser(b, st.open(b, &calls))
+		store, trips := st.open(b)
+		e, _ := newUser(b, store)
 		// One live session, then the most a user keeps (the longest set
 		// to check).
 		for _, sessions := range []int{1, core.MaxSessionsPerUser} {
@@ -58,7 +60,10 @@ func BenchmarkAuthenticatedMe(b *testing.B) {
 					e.doAs(b, graphqlMe, tokens[1])
 				}
 				var took [2][]time.Duration
-				calls.Store(0)
+				var before int64
+				if trips != nil {
+					before = trips.count(b)
+				}
 				i := 0
 				for b.Loop() {
 					for j := range 2 {
@@ -74,8 +79,8 @@ func BenchmarkAuthenticatedMe(b *testing.B) {
 				b.ReportMetric(float64(withSession.Nanoseconds())/1e3, "session-µs")
 				b.ReportMetric(float64(legacy.Nanoseconds())/1e3, "legacy-µs")
 				b.ReportMetric(float64(withSession)/float64(legacy), "session/legacy")
-				if st.name == "dynamodb-local" {
-					b.ReportMetric(float64(calls.Load())/float64(2*b.N), "dynamodb-calls/req")
+				if trips != nil {
+					b.ReportMetric(float64(trips.count(b)-before)/float64(2*b.N), trips.unit)
 				}
 			})
 		}
@@ -102,26 +107,53 @@ func legacyToken(tb testing.TB, e *env) string {
 	return t
 }
 
-func openEmbedded(tb testing.TB, _ *atomic.Int64) core.Store {
+// roundTrips counts what a store sends over the network; nil: nothing (the
+// embedded store).
+type roundTrips struct {
+	unit  string // the metric's name
+	count func(testing.TB) int64
+}
+
+func openEmbedded(tb testing.TB) (core.Store, *roundTrips) {
 	st, err := embedded.Open(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	return st
+	return st, nil
 }
 
-func openEmbeddedRedis(tb testing.TB, calls *atomic.Int64) core.Store {
+// openEmbeddedRedis counts Redis commands as scripts/bench.sh does: the
+// server's total_commands_processed (less the INFO that reads it).
+func openEmbeddedRedis(tb testing.TB) (core.Store, *roundTrips) {
 	srv := testenv.Redis(tb)
 	rdb := redis.NewClient(cache.ClientOptions(srv.Addr()))
 	tb.Cleanup(func() { _ = rdb.Close() })
-	return cache.New(openEmbedded(tb, calls), rdb, cache.Options{})
+	st, _ := openEmbedded(tb)
+	commands := func(tb testing.TB) int64 {
+		info, err := rdb.Info(tb.Context(), "stats").Result()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		_, after, _ := strings.Cut(info, "total_commands_processed:")
+		n, err := strconv.ParseInt(strings.TrimSpace(strings.SplitN(after, "\n", 2)[0]), 10, 64)
+		if err != nil {
+			tb.Fatalf("INFO stats: %v", err)
+		}
+		return n
+	}
+	var infos int64
+	return cache.New(st, rdb, cache.Options{}), &roundTrips{"redis-commands/req", func(tb testing.TB) int64 {
+		infos++
+		return commands(tb) - infos
+	}}
 }
 
 // openDynamoDBLocal is the DynamoDB store over fresh tables in DynamoDB
 // Local ($TASKAPI_DYNAMODB_LOCAL_DIR or $TASKAPI_TEST_DYNAMODB_ENDPOINT),
 // counting its round trips in calls.
-func openDynamoDBLocal(tb testing.TB, calls *atomic.Int64) core.Store {
+func openDynamoDBLocal(tb testing.TB) (core.Store, *roundTrips) {
+	var calls atomic.Int64
 	endpoint := testenv.DynamoDB(tb)
 	client, err := dynamo.NewClient(tb.Context(), dynamo.Options{Endpoint: endpoint, Region: "us-east-1", OnCall: func(string) { calls.Add(1) }})
 	if err != nil {
@@ -134,5 +166,5 @@ func openDynamoDBLocal(tb testing.TB, calls *atomic.Int64) core.Store {
 	if err := s.CreateTables(tb.Context()); err != nil {
 		tb.Fatal(err)
 	}
-	return s
+	return s, &roundTrips{"dynamodb-calls/req", func(testing.TB) int64 { return calls.Load() }}
 }
