@@ -3,7 +3,8 @@
 // access token that expires mid-session is refreshed once and the
 // operation retried, without the caller seeing an error; concurrent
 // requests share one refresh; a session that is over (its refresh token
-// reused, or logged out elsewhere) logs the client out.
+// reused, or logged out elsewhere) logs the client out; a refresh that
+// cannot reach the server keeps the tokens.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
@@ -104,10 +105,11 @@ for (const [name, { make, run }] of Object.entries(clients)) {
     // loggedIn is a fresh user whose login the client's session holds, as
     // the client holds it: an accessToken that expired while the client
     // believed it valid (expiredEarly), or one the client knows expired.
-    async function loggedIn({ expiredEarly = false, knownExpired = false } = {}) {
+    // sessionUri is where the session sends its refreshes.
+    async function loggedIn({ expiredEarly = false, knownExpired = false, sessionUri = GRAPHQL } = {}) {
       const user = await signUp(name === 'urql' ? 'grace' : 'ada');
       const logouts = [];
-      const session = createSession(GRAPHQL, { onLogout: () => logouts.push(Date.now()) });
+      const session = createSession(sessionUri, { onLogout: () => logouts.push(Date.now()) });
       session.set({
         ...user.payload,
         accessToken: expiredEarly ? expired(user.payload.accessToken) : user.payload.accessToken,
@@ -185,6 +187,20 @@ for (const [name, { make, run }] of Object.entries(clients)) {
       assert.equal(session.accessToken, null);
       // Logged out, the client still works for public operations.
       assert.deepEqual(await codesOf(run(client, LOGIN, { email: user.email, password: 'wrong!pw1' })), ['UNAUTHENTICATED']);
+    });
+
+    it('keeps the tokens when a refresh cannot reach the server: they refresh once it can', async () => {
+      // The refreshes go to a port nothing listens on; the rest to taskapi.
+      const { user, session, logouts, client } = await loggedIn({ expiredEarly: true, sessionUri: 'http://127.0.0.1:9/graphql' });
+      const stale = session.accessToken;
+      await assert.rejects(run(client, ME), (err) => !(err instanceof Codes));
+      assert.equal(session.accessToken, stale);
+      assert.deepEqual(logouts, []);
+      // The refresh token was not spent: once the server is reachable, it refreshes.
+      const back = createSession(GRAPHQL);
+      back.set({ ...user.payload, accessToken: stale });
+      assert.equal((await run(make(back), ME)).me.id, user.id);
+      assert.notEqual(back.accessToken, stale);
     });
 
     it('does not refresh when a login is refused for a wrong password', async () => {
