@@ -70,7 +70,7 @@ export function isUnauthenticated(errors) {
 // CREDENTIAL_FIELDS answer UNAUTHENTICATED for a wrong password or refresh
 // token in their arguments, not for a stale access token: never refreshed
 // and retried (a retry would count against the login rate limit).
-const CREDENTIAL_FIELDS = new Set(['login', 'refreshToken', 'changePassword']);
+const CREDENTIAL_FIELDS = new Set(['login', 'refreshToken', 'changePassword', 'deleteAccount']);
 
 // refreshable reports whether an UNAUTHENTICATED answer to document may
 // mean that its access token expired or its session ended.
