@@ -733,9 +733,10 @@ func TestTerraform_VariablesAndOutputsAreDocumented(t *testing.T) {
 	}
 }
 
-// TestTerraform_Formatted runs `terraform fmt -check` (offline) when the
-// terraform binary is available.
-func TestTerraform_Formatted(t *testing.T) {
+// terraformBin is the terraform binary: TASKAPI_TERRAFORM, or terraform in
+// PATH or /usr/local/bin.
+func terraformBin(t *testing.T) string {
+	t.Helper()
 	bin := os.Getenv("TASKAPI_TERRAFORM")
 	if bin == "" {
 		bin, _ = exec.LookPath("terraform")
@@ -748,11 +749,109 @@ func TestTerraform_Formatted(t *testing.T) {
 	if bin == "" {
 		requireOrSkip(t, "terraform is not installed (set TASKAPI_TERRAFORM or put it in PATH)")
 	}
-	cmd := exec.Command(bin, "fmt", "-check", "-recursive", "-diff", "terraform")
-	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	return bin
+}
+
+// terraform runs bin with args in dir, offline and without colours.
+func terraform(t *testing.T, bin, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestTerraform_Formatted runs `terraform fmt -check` (offline) when the
+// terraform binary is available.
+func TestTerraform_Formatted(t *testing.T) {
+	bin := terraformBin(t)
+	if out, err := terraform(t, bin, repoRoot(t), "fmt", "-check", "-recursive", "-diff", "-no-color", "terraform"); err != nil {
 		t.Fatalf("terraform fmt -check: %v\n%s", err, out)
+	}
+}
+
+// tfPluginDir holds the providers `terraform init -plugin-dir` installs
+// from: the registry is unreachable here, and machines of this kind ship
+// hashicorp/aws there (the module needs no other provider).
+func tfPluginDir() string {
+	if d := os.Getenv("TASKAPI_TF_PLUGIN_DIR"); d != "" {
+		return d
+	}
+	return "/opt/tf-plugins"
+}
+
+// TestTerraform_ValidateAndTest runs what only Terraform itself can check,
+// with the real AWS provider's schemas and validations: `terraform validate`,
+// and `terraform test` (terraform/tests/*.tftest.hcl, against
+// mock_provider "aws") one file per subtest. It works on a copy of the
+// module, so nothing (.terraform/, the lock file, about 700 MB of provider
+// that init copies) lands in the checkout.
+func TestTerraform_ValidateAndTest(t *testing.T) {
+	plugins := tfPluginDir()
+	if _, err := os.Stat(filepath.Join(plugins, "registry.terraform.io", "hashicorp", "aws")); err != nil {
+		// Not requireOrSkip: the registry being unreachable, nothing the
+		// suite can install provides the provider.
+		t.Skipf("no hashicorp/aws provider in %s (set TASKAPI_TF_PLUGIN_DIR): terraform validate and terraform test need it", plugins)
+	}
+	bin := terraformBin(t)
+	dir := t.TempDir()
+	src := filepath.Join(repoRoot(t), "terraform")
+	var testFiles []string
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			if d.Name() == ".terraform" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		if !strings.HasSuffix(path, ".tf") && !strings.HasSuffix(path, ".hcl") {
+			return nil // state, plans and tfvars stay behind
+		}
+		if strings.HasSuffix(path, ".tftest.hcl") {
+			testFiles = append(testFiles, filepath.ToSlash(rel))
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying terraform/: %v", err)
+	}
+	if len(testFiles) == 0 {
+		t.Fatal("terraform/tests has no .tftest.hcl files")
+	}
+
+	if out, err := terraform(t, bin, dir, "init", "-backend=false", "-plugin-dir="+plugins, "-input=false", "-no-color"); err != nil {
+		t.Fatalf("terraform init -backend=false -plugin-dir=%s: %v\n%s", plugins, err, out)
+	}
+	t.Run("validate", func(t *testing.T) {
+		if out, err := terraform(t, bin, dir, "validate", "-no-color"); err != nil {
+			t.Fatalf("terraform validate: %v\n%s", err, out)
+		}
+	})
+	for _, f := range testFiles {
+		t.Run("test/"+strings.TrimSuffix(filepath.Base(f), ".tftest.hcl"), func(t *testing.T) {
+			out, err := terraform(t, bin, dir, "test", "-no-color", "-filter="+f)
+			if err != nil {
+				t.Fatalf("terraform test -filter=%s: %v\n%s", f, err, out)
+			}
+			if !strings.Contains(out, "Success!") {
+				t.Fatalf("terraform test -filter=%s ran nothing:\n%s", f, out)
+			}
+			// One line per run, e.g. `run "full_apply_arm64"... pass`.
+			for _, l := range strings.Split(out, "\n") {
+				if l = strings.TrimSpace(l); strings.HasPrefix(l, "run ") {
+					t.Log(l)
+				}
+			}
+		})
 	}
 }
 
