@@ -19,7 +19,7 @@ data "aws_kms_key" "secrets" {
     }
     # SSM encrypts with a key of its own region.
     postcondition {
-      condition     = split(":", self.arn)[3] == var.region
+      condition     = try(split(":", self.arn)[3], "") == var.region
       error_message = "The KMS key ${var.secrets_kms_key_arn} is not in ${var.region}, the deployment's region."
     }
     # SecureString parameters need a symmetric encryption key.

@@ -43,7 +43,7 @@ mock_data "aws_iam_policy_document" {
 
 mock_data "aws_kms_key" {
   defaults = {
-    arn       = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+    arn       = "arn:aws:kms:us-east-1:123456789012:key/0b1c2d3e-4f50-4172-8394-a5b6c7d8e9f0"
     enabled   = true
     key_state = "Enabled"
     key_usage = "ENCRYPT_DECRYPT"
