@@ -622,6 +622,56 @@ func TestTerraform_NetworkIsolation(t *testing.T) {
 	})
 }
 
+// TestTerraform_LambdaWaitsForWhatItsColdStartNeeds: the function's
+// arguments reference its subnets and security group, not the routes,
+// endpoints, rules, grants and secrets its cold start uses, so Terraform
+// could create the function (and the API route traffic to it) first. Every
+// such resource of the module must be in its depends_on, so a resource
+// added later and forgotten fails here.
+func TestTerraform_LambdaWaitsForWhatItsColdStartNeeds(t *testing.T) {
+	m := loadTerraform(t, nil)
+	fn := m.resource(t, "aws_lambda_function", "api").Body
+	deps := map[string]bool{}
+	if a, ok := fn.Attributes["depends_on"]; ok {
+		tuple, ok := a.Expr.(*hclsyntax.TupleConsExpr)
+		if !ok {
+			t.Fatal("depends_on is not a list")
+		}
+		for _, e := range tuple.Exprs {
+			deps[strings.Join(refs(e), ",")] = true
+		}
+	}
+	needed := map[string]bool{ // resource types the cold start uses
+		"aws_route_table_association":         true,
+		"aws_vpc_endpoint":                    true,
+		"aws_vpc_security_group_egress_rule":  true,
+		"aws_vpc_security_group_ingress_rule": true,
+		"aws_kms_grant":                       true,
+		"aws_ssm_parameter":                   true,
+		"aws_iam_role_policy":                 true,
+		"aws_ecr_repository_policy":           true,
+		"aws_cloudwatch_log_group":            true,
+	}
+	neededData := map[string]bool{"aws_ssm_parameters_by_path": true}
+	var want []string
+	for _, b := range m.blocks {
+		switch {
+		case b.Type == "resource" && needed[b.Labels[0]]:
+			if b.Labels[0] == "aws_cloudwatch_log_group" && b.Labels[1] != "lambda" {
+				continue // the API's access logs
+			}
+			want = append(want, b.Labels[0]+"."+b.Labels[1])
+		case b.Type == "data" && neededData[b.Labels[0]]:
+			want = append(want, "data."+b.Labels[0]+"."+b.Labels[1])
+		}
+	}
+	for _, w := range want {
+		if !deps[w] {
+			t.Errorf("aws_lambda_function.api does not depend on %s: its first cold starts could run before it exists", w)
+		}
+	}
+}
+
 // optRefs are the references of body's attribute name, if it has one.
 func optRefs(body *hclsyntax.Body, name string) []string {
 	if a, ok := body.Attributes[name]; ok {
