@@ -218,7 +218,7 @@ variable "redis_engine_version" {
 }
 
 variable "create_secret_parameters" {
-  description = "true: Terraform generates JWT_SECRET and PASS_SECRET_KEY (random_password) and stores them as SSM SecureString parameters; the values are then in Terraform state. false (default): you create the two parameters yourself before apply (docs/deploy.md) and no secret ever enters state."
+  description = "true: Terraform generates JWT_SECRET and PASS_SECRET_KEY (Secrets Manager GetRandomPassword, no hashicorp/random) and stores them as SSM SecureString parameters; the values are then in Terraform state. false (default): you create the two parameters yourself before the full plan (README, docs/deploy.md) and no secret ever enters state."
   type        = bool
   default     = false
 }

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
@@ -913,4 +914,157 @@ func requireOrSkip(t *testing.T, reason string) {
 		t.Fatalf("%s (required: TASKAPI_TEST_REQUIRE_SERVICES=1)", reason)
 	}
 	t.Skip(reason)
+}
+
+// deployBlock is the first ```sh block of the Markdown section that starts
+// with heading, as command lines: continuation lines joined, comments and
+// blank lines dropped.
+func deployBlock(t *testing.T, file, heading string) []string {
+	t.Helper()
+	md := readFile(t, file)
+	start := strings.Index(md, "\n"+heading+"\n")
+	if start < 0 {
+		t.Fatalf("%s has no section %q", file, heading)
+	}
+	sec := md[start+len(heading)+2:]
+	if end := strings.Index(sec, "\n## "); end >= 0 {
+		sec = sec[:end]
+	}
+	_, block, ok := strings.Cut(sec, "```sh\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "\n```")
+	}
+	if !ok {
+		t.Fatalf("%s, %s: no ```sh block", file, heading)
+	}
+	comment := regexp.MustCompile(`(^|\s+)#(\s.*)?$`)
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
+		if l = strings.TrimSpace(comment.ReplaceAllString(l, "")); l != "" {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	return lines
+}
+
+// TestREADME_DeployBlockMatchesTheTerraform checks the README's deploy
+// commands (and docs/deploy.md's, which must be the same) against
+// terraform/: what they name exists, the order works on a first deploy,
+// and the region and platform come from the variables.
+func TestREADME_DeployBlockMatchesTheTerraform(t *testing.T) {
+	m := loadTerraform(t, nil)
+	has := func(kind string, labels ...string) bool { return len(m.find(kind, labels...)) > 0 }
+	readme := deployBlock(t, "README.md", "## Deploying to AWS (one Lambda image)")
+	docs := deployBlock(t, "docs/deploy.md", "## Deploying")
+
+	t.Run("SameAsDocsDeploy", func(t *testing.T) {
+		var d []string
+		for _, l := range docs {
+			if !strings.HasPrefix(l, "curl ") {
+				d = append(d, l)
+			}
+		}
+		if !slices.Equal(readme, d) {
+			t.Errorf("the README's deploy block and docs/deploy.md's differ:\nREADME:\n  %s\ndocs/deploy.md:\n  %s", strings.Join(readme, "\n  "), strings.Join(d, "\n  "))
+		}
+	})
+
+	for name, lines := range map[string][]string{"README.md": readme, "docs/deploy.md": docs} {
+		t.Run(name, func(t *testing.T) {
+			all := strings.Join(lines, "\n")
+			if !slices.Contains(lines, "cd terraform && terraform init") {
+				t.Errorf("the block does not start with cd terraform && terraform init")
+			}
+			for _, mm := range regexp.MustCompile(`-var[ =]([A-Za-z0-9_]+)=`).FindAllStringSubmatch(all, -1) {
+				if !has("variable", mm[1]) {
+					t.Errorf("-var %s: terraform/ declares no such variable", mm[1])
+				}
+			}
+			for _, mm := range regexp.MustCompile(`-target=(\S+)`).FindAllStringSubmatch(all, -1) {
+				typ, name, _ := strings.Cut(mm[1], ".")
+				if !has("resource", typ, name) {
+					t.Errorf("-target=%s: terraform/ has no such resource", mm[1])
+				}
+			}
+			for _, mm := range regexp.MustCompile(`-var-file=(\S+)`).FindAllStringSubmatch(all, -1) {
+				// The operator's file is a copy of example.tfvars, whose
+				// every setting must be a variable.
+				if !strings.Contains(all, "cp example.tfvars "+mm[1]) {
+					t.Errorf("-var-file=%s is not made from example.tfvars in the block", mm[1])
+				}
+			}
+			for _, mm := range regexp.MustCompile(`terraform output -raw ([A-Za-z0-9_]+)`).FindAllStringSubmatch(all, -1) {
+				if !has("output", mm[1]) {
+					t.Errorf("terraform output %s: terraform/ has no such output", mm[1])
+				}
+			}
+			// Region and architecture come from the variables, not from
+			// the block.
+			if r := regexp.MustCompile(`\b[a-z]{2}(-gov)?-[a-z]+-[0-9]\b`).FindString(all); r != "" {
+				t.Errorf("the block hard-codes the region %s (use terraform output -raw region)", r)
+			}
+			if p := regexp.MustCompile(`linux/(arm64|amd64)`).FindString(all); p != "" {
+				t.Errorf("the block hard-codes the platform %s (use terraform output -raw image_platform)", p)
+			}
+			if !strings.Contains(all, `--platform "$(terraform output -raw image_platform)"`) {
+				t.Errorf("docker buildx build does not take --platform from the image_platform output")
+			}
+
+			// The order of a first deploy: targeted apply of the repository,
+			// then the secrets and the push, then the full apply.
+			idx := func(pred func(string) bool) int { return slices.IndexFunc(lines, pred) }
+			targeted := idx(func(l string) bool {
+				return strings.HasPrefix(l, "terraform apply ") && strings.Contains(l, "-target=aws_ecr_repository.app")
+			})
+			full := idx(func(l string) bool {
+				return strings.HasPrefix(l, "terraform apply ") && !strings.Contains(l, "-target")
+			})
+			push := idx(func(l string) bool {
+				return strings.HasPrefix(l, "docker buildx build ") && strings.Contains(l, "--push")
+			})
+			if targeted < 0 || full < 0 || push < 0 || !(targeted < push && push < full) {
+				t.Fatalf("want the targeted apply of aws_ecr_repository.app, then the push, then the full apply: %d, %d, %d", targeted, push, full)
+			}
+			for _, l := range lines[targeted+1 : full] {
+				for _, mm := range regexp.MustCompile(`terraform output -raw ([A-Za-z0-9_]+)`).FindAllStringSubmatch(l, -1) {
+					out := m.find("output", mm[1])
+					if len(out) == 0 {
+						continue
+					}
+					// A targeted apply only sets outputs that depend on
+					// its target.
+					var deps []string
+					for _, a := range out[0].Body.Attributes {
+						deps = append(deps, refs(a.Expr)...)
+					}
+					if !slices.ContainsFunc(deps, func(r string) bool { return strings.HasPrefix(r, "aws_ecr_repository.app") }) {
+						t.Errorf("output %s is read after the targeted apply, which does not set it (it does not depend on aws_ecr_repository.app)", mm[1])
+					}
+				}
+			}
+			// Without create_secret_parameters=true, the two parameters the
+			// plan requires are created before the full apply.
+			if !strings.Contains(lines[full], "create_secret_parameters=true") {
+				before := strings.Join(lines[:full], "\n")
+				for _, out := range []string{"jwt_secret_parameter_name", "pass_secret_key_parameter_name"} {
+					if !strings.Contains(before, "terraform output -raw "+out) || !strings.Contains(before, "aws ssm put-parameter") || !strings.Contains(before, "--type SecureString") {
+						t.Errorf("the block does not create the SecureString parameter %s before the full apply: the plan would stop", out)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("ExampleTfvarsSetsOnlyVariables", func(t *testing.T) {
+		f, diags := hclparse.NewParser().ParseHCL([]byte(readFile(t, "terraform/example.tfvars")), "example.tfvars")
+		if diags.HasErrors() {
+			t.Fatalf("example.tfvars: %s", diags.Error())
+		}
+		attrs, _ := f.Body.JustAttributes()
+		for name := range attrs {
+			if !has("variable", name) {
+				t.Errorf("example.tfvars sets %s, which terraform/ does not declare", name)
+			}
+		}
+	})
 }

@@ -28,6 +28,26 @@ run "first_deploy_ecr_only" {
     target = [aws_ecr_repository.app]
   }
 
+  # The secrets do not exist yet: the README creates them after this step,
+  # from its outputs.
+  override_data {
+    target = data.aws_ssm_parameters_by_path.secrets[0]
+    values = {
+      names = []
+      types = []
+    }
+  }
+
+  # What the README's next commands read.
+  assert {
+    condition     = output.region == "us-east-1" && output.image_platform == "linux/arm64"
+    error_message = "region ${output.region}, platform ${output.image_platform}"
+  }
+  assert {
+    condition     = output.jwt_secret_parameter_name == "/taskapi/prod/jwt-secret" && output.pass_secret_key_parameter_name == "/taskapi/prod/pass-secret-key"
+    error_message = "parameter names ${output.jwt_secret_parameter_name}, ${output.pass_secret_key_parameter_name}"
+  }
+
   # REPO=$(terraform output -raw ecr_repository_url)
   assert {
     condition     = output.ecr_repository_url == "123456789012.dkr.ecr.us-east-1.amazonaws.com/taskapi-prod"
@@ -138,8 +158,8 @@ run "full_apply_x86_64" {
   }
 
   assert {
-    condition     = aws_lambda_function.api.architectures == tolist(["x86_64"])
-    error_message = "architectures = ${jsonencode(aws_lambda_function.api.architectures)}"
+    condition     = aws_lambda_function.api.architectures == tolist(["x86_64"]) && output.image_platform == "linux/amd64"
+    error_message = "architectures = ${jsonencode(aws_lambda_function.api.architectures)}, platform ${output.image_platform}"
   }
   assert {
     condition     = aws_lambda_function.api.image_uri == "123456789012.dkr.ecr.us-east-1.amazonaws.com/taskapi-prod:v2"
