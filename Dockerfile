@@ -2,7 +2,8 @@
 #
 # The taskapi Lambda image: one static Go binary on the AWS base image for
 # custom runtimes. Build for the function's architecture (terraform variable
-# `architecture`, default arm64):
+# `architecture`, default arm64; `terraform output -raw image_platform` is
+# linux/arm64 or linux/amd64):
 #
 #   docker buildx build --platform linux/arm64 --provenance=false -t taskapi:dev .
 #

@@ -846,6 +846,15 @@ func TestTerraform_ValidateAndTest(t *testing.T) {
 		t.Skipf("no hashicorp/aws provider in %s (set TASKAPI_TF_PLUGIN_DIR): terraform validate and terraform test need it", plugins)
 	}
 	bin := terraformBin(t)
+	// mock_provider came with Terraform 1.7 (scripts/test.sh builds an
+	// older one only where none is installed).
+	if out, err := terraform(t, bin, repoRoot(t), "version", "-json"); err != nil {
+		t.Fatalf("terraform version: %v\n%s", err, out)
+	} else if v := regexp.MustCompile(`"terraform_version":\s*"1\.([0-9]+)\.`).FindStringSubmatch(out); v == nil {
+		t.Fatalf("terraform version -json: no 1.x version in %s", out)
+	} else if minor, _ := strconv.Atoi(v[1]); minor < 7 {
+		t.Fatalf("terraform 1.%s is installed: terraform test with mock_provider needs 1.7 or later (set TASKAPI_TERRAFORM)", v[1])
+	}
 	dir := t.TempDir()
 	src := filepath.Join(repoRoot(t), "terraform")
 	var testFiles []string
@@ -914,6 +923,33 @@ func requireOrSkip(t *testing.T, reason string) {
 		t.Fatalf("%s (required: TASKAPI_TEST_REQUIRE_SERVICES=1)", reason)
 	}
 	t.Skip(reason)
+}
+
+// TestTerraform_TestsAssertWhatTheCodeUses ties the literal values
+// terraform/tests asserts to the code: the index names store/dynamo
+// queries, the one SSM call internal/lambdaserve makes, and every variable
+// of the Lambda's environment (which config.Load reads, see
+// TestTerraform_LambdaEnvironmentIsAValidProductionConfig).
+func TestTerraform_TestsAssertWhatTheCodeUses(t *testing.T) {
+	m := loadTerraform(t, nil)
+	deploy := readFile(t, "terraform/tests/deploy.tftest.hcl")
+	want := []string{
+		"/index/" + dynamo.EmailIndex + `"`,
+		"/index/" + dynamo.StatusIndex + `"`,
+		`toset(["ssm:GetParameters"])`,
+		`payload_format_version == "2.0"`,
+		`architectures == tolist(["arm64"])`,
+		`architectures == tolist(["x86_64"])`,
+	}
+	env, _ := lambdaEnv(t, m)
+	for k := range env {
+		want = append(want, "\n      "+k+" ")
+	}
+	for _, w := range want {
+		if !strings.Contains(deploy, w) {
+			t.Errorf("terraform/tests/deploy.tftest.hcl does not assert %q", strings.TrimSpace(w))
+		}
+	}
 }
 
 // deployBlock is the first ```sh block of the Markdown section that starts
