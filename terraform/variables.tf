@@ -128,8 +128,8 @@ variable "jwt_ttl" {
   # does; a plain number is seconds (config/config.go duration).
   validation {
     condition = try(
-      timecmp(timeadd("2000-01-01T00:00:00Z", can(regex("^[0-9]+$", var.jwt_ttl)) ? "${var.jwt_ttl}s" : var.jwt_ttl), "2000-01-01T00:01:00Z") >= 0 &&
-      timecmp(timeadd("2000-01-01T00:00:00Z", can(regex("^[0-9]+$", var.jwt_ttl)) ? "${var.jwt_ttl}s" : var.jwt_ttl), "2000-01-08T00:00:00Z") <= 0,
+      timecmp(timeadd("2000-01-01T00:00:00Z", can(regex("^[-+]?[0-9]+$", var.jwt_ttl)) ? "${var.jwt_ttl}s" : var.jwt_ttl), "2000-01-01T00:01:00Z") >= 0 &&
+      timecmp(timeadd("2000-01-01T00:00:00Z", can(regex("^[-+]?[0-9]+$", var.jwt_ttl)) ? "${var.jwt_ttl}s" : var.jwt_ttl), "2000-01-08T00:00:00Z") <= 0,
       false
     )
     error_message = "jwt_ttl must be a Go duration (30m, 1h, 1h30m) or a number of seconds, between 1m and 168h (the application's SESSION_IDLE_TTL)."

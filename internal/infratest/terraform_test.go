@@ -925,6 +925,74 @@ func requireOrSkip(t *testing.T, reason string) {
 	t.Skip(reason)
 }
 
+// TestTerraform_ValidationsAgreeWithConfigLoad evaluates the validations
+// of jwt_ttl and cors_allowed_origins and loads the Lambda's environment
+// with the same value through config.Load: a value Terraform accepts must
+// start the function (else it applies, then fails every cold start), and
+// one the function refuses must fail the plan. Terraform is stricter on
+// purpose only where listed (stricter).
+func TestTerraform_ValidationsAgreeWithConfigLoad(t *testing.T) {
+	load := func(m *tfModule) error {
+		env, _ := lambdaEnv(t, m)
+		env["AWS_REGION"] = "us-east-1"
+		env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+		_, err := config.Load(func(k string) string { return env[k] })
+		return err
+	}
+	tests := []struct {
+		variable string
+		value    cty.Value
+		stricter bool // Terraform refuses what config.Load accepts
+	}{
+		{variable: "jwt_ttl", value: cty.StringVal("1h")},
+		{variable: "jwt_ttl", value: cty.StringVal("1m")},
+		{variable: "jwt_ttl", value: cty.StringVal("59s")},
+		{variable: "jwt_ttl", value: cty.StringVal("60")},
+		{variable: "jwt_ttl", value: cty.StringVal("59")},
+		{variable: "jwt_ttl", value: cty.StringVal("+60")},
+		{variable: "jwt_ttl", value: cty.StringVal("-3600")},
+		{variable: "jwt_ttl", value: cty.StringVal("1h30m")},
+		{variable: "jwt_ttl", value: cty.StringVal("1.5h")},
+		{variable: "jwt_ttl", value: cty.StringVal("168h")},
+		{variable: "jwt_ttl", value: cty.StringVal("604800")},
+		{variable: "jwt_ttl", value: cty.StringVal("604801")},
+		{variable: "jwt_ttl", value: cty.StringVal("168h0m1s")},
+		{variable: "jwt_ttl", value: cty.StringVal("720h")},
+		{variable: "jwt_ttl", value: cty.StringVal("1d")},
+		{variable: "jwt_ttl", value: cty.StringVal("0")},
+		{variable: "jwt_ttl", value: cty.StringVal("-1h")},
+		{variable: "jwt_ttl", value: cty.StringVal("1h "), stricter: true}, // config.Load trims it; a typo in a tfvars
+		{variable: "jwt_ttl", value: cty.StringVal(""), stricter: true}, // the application would fall back to 1h
+		{variable: "cors_allowed_origins", value: cty.ListValEmpty(cty.String)},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("*")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com/")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("http://localhost:3000"), cty.StringVal("https://[::1]:8443")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com/app")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("app.example.com")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("ftp://app.example.com")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://a.example.com,https://b.example.com")}), stricter: true}, // two origins in one: joined, then split
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com?x=1")}), stricter: true},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("HTTPS://app.example.com")}), stricter: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.variable+"="+tc.value.GoString(), func(t *testing.T) {
+			m := loadTerraform(t, map[string]cty.Value{tc.variable: tc.value})
+			tf := m.validates(t, tc.variable)
+			err := load(m)
+			switch {
+			case tf && err != nil:
+				t.Errorf("Terraform accepts it, but the function would not start: %v", err)
+			case !tf && err == nil && !tc.stricter:
+				t.Errorf("Terraform refuses what config.Load accepts")
+			case tc.stricter && (tf || err != nil):
+				t.Errorf("listed as refused by Terraform only, but Terraform accepts=%v and config.Load says %v", tf, err)
+			}
+		})
+	}
+}
+
 // TestTerraform_TestsAssertWhatTheCodeUses ties the literal values
 // terraform/tests asserts to the code: the index names store/dynamo
 // queries, the one SSM call internal/lambdaserve makes, and every variable
