@@ -962,7 +962,7 @@ func TestTerraform_ValidationsAgreeWithConfigLoad(t *testing.T) {
 		{variable: "jwt_ttl", value: cty.StringVal("0")},
 		{variable: "jwt_ttl", value: cty.StringVal("-1h")},
 		{variable: "jwt_ttl", value: cty.StringVal("1h "), stricter: true}, // config.Load trims it; a typo in a tfvars
-		{variable: "jwt_ttl", value: cty.StringVal(""), stricter: true}, // the application would fall back to 1h
+		{variable: "jwt_ttl", value: cty.StringVal(""), stricter: true},    // the application would fall back to 1h
 		{variable: "cors_allowed_origins", value: cty.ListValEmpty(cty.String)},
 		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("*")})},
 		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com")})},
