@@ -114,3 +114,18 @@ run "disabled_key" {
 
   expect_failures = [data.aws_kms_key.secrets]
 }
+
+# The same key with parameters the operator created (put-parameter --key-id):
+# the grants do not depend on who created them.
+run "customer_key_provided_secrets" {
+  command = plan
+
+  assert {
+    condition     = length(aws_ssm_parameter.jwt_secret) == 0 && length(aws_kms_grant.secrets) == 2
+    error_message = "no grants for parameters the operator created"
+  }
+  assert {
+    condition     = toset([for g in aws_kms_grant.secrets : g.operations]) == toset([toset(["Decrypt"])])
+    error_message = "the grants allow more than Decrypt"
+  }
+}
