@@ -88,7 +88,7 @@ data "aws_ssm_parameters_by_path" "secrets" {
         for i, n in self.names : self.types[i] == "SecureString"
         if contains([local.jwt_secret_parameter_name, local.pass_secret_key_parameter_name], n)
       ])
-      error_message = "The SSM parameters ${local.jwt_secret_parameter_name} and ${local.pass_secret_key_parameter_name} must be SecureStrings (aws ssm put-parameter --type SecureString --overwrite)."
+      error_message = "The SSM parameters ${local.jwt_secret_parameter_name} and ${local.pass_secret_key_parameter_name} must be SecureStrings: re-create the other one as a SecureString with the same value (aws ssm delete-parameter, then put-parameter --type SecureString)."
     }
   }
 }
