@@ -6,8 +6,11 @@ data "aws_partition" "current" {}
 # and an opted-in one can sort before the regular zones (they lack the
 # services this deployment uses). Of those, only the zones where the SSM
 # interface endpoint is offered: the Lambda reads its secrets through it.
+# Zones where Lambda or the Redis node type is not offered cannot be found
+# out from here: excluded_availability_zone_ids leaves them out by zone id.
 data "aws_availability_zones" "available" {
-  state = "available"
+  state            = "available"
+  exclude_zone_ids = var.excluded_availability_zone_ids
 
   filter {
     name   = "opt-in-status"

@@ -189,6 +189,12 @@ variable "vpc_cidr" {
   }
 }
 
+variable "excluded_availability_zone_ids" {
+  description = "Availability zone ids (e.g. use1-az3) the subnets must not use, such as zones where Lambda or the Redis node type is not offered; the first two remaining regular zones offering the SSM endpoint are used."
+  type        = list(string)
+  default     = []
+}
+
 variable "redis_node_type" {
   description = "ElastiCache node type of the Redis cache."
   type        = string

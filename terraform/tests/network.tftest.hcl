@@ -30,6 +30,19 @@ run "zones_without_opt_in_and_with_ssm" {
   }
 }
 
+run "excluded_zone_ids" {
+  command = plan
+
+  variables {
+    excluded_availability_zone_ids = ["use1-az3"]
+  }
+
+  assert {
+    condition     = data.aws_availability_zones.available.exclude_zone_ids == toset(["use1-az3"])
+    error_message = "excluded_availability_zone_ids does not reach the zone lookup"
+  }
+}
+
 run "fewer_than_two_usable_zones" {
   command = plan
 
