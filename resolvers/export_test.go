@@ -1,4 +1,4 @@
 package resolvers
 
-// PlaygroundEdit is the change made to gqlgen's playground page.
-func PlaygroundEdit() [2]string { return playgroundEdit }
+// PlaygroundEdits are the changes made to gqlgen's playground page.
+func PlaygroundEdits() [][2]string { return playgroundEdits }

@@ -19,7 +19,7 @@ const PlaygroundEndpoint = "/graphql"
 // works offline), each with its integrity hash, with one change: GraphiQL
 // does not keep the request headers (the Authorization header, a bearer
 // token) in localStorage, where any script of the origin, and anyone at
-// the browser later, could read them (playgroundEdit).
+// the browser later, could read them (playgroundEdits).
 //
 // It is rendered when the assets or gqlgen change (go generate ./resolvers),
 // not by the server: gqlgen's package renders it with html/template, whose
@@ -31,8 +31,14 @@ const PlaygroundEndpoint = "/graphql"
 //go:embed playground.html
 var playgroundPage []byte
 
-// playgroundEdit is the change made to gqlgen's page.
-var playgroundEdit = [2]string{"shouldPersistHeaders: true,", "shouldPersistHeaders: false,"}
+// playgroundEdits are the changes made to gqlgen's page: GraphiQL keeps no
+// headers in its tabs, and none in its query history either, which stores
+// them whatever shouldPersistHeaders says (GraphiQL 4.1's HistoryStore):
+// every value the page writes to localStorage has its "headers" emptied.
+var playgroundEdits = [][2]string{
+	{"shouldPersistHeaders: true,", "shouldPersistHeaders: false,"},
+	{"localStorage.setItem(prefixedKey, value);", `localStorage.setItem(prefixedKey, String(value).replace(/"headers":"(?:[^"\\]|\\.)*"/g, '"headers":""'));`},
+}
 
 // playgroundCSP allows the page's own inline script and style by hash.
 var playgroundCSP = sync.OnceValue(func() string { return assets.PageCSP(playgroundPage) })

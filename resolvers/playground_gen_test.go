@@ -31,11 +31,12 @@ func TestPlaygroundPageIsGqlgens(t *testing.T) {
 			assets.Integrity(assets.ReactJS), assets.Integrity(assets.ReactDOMJS)),
 	).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 	want := rec.Body.Bytes()
-	edit := resolvers.PlaygroundEdit()
-	if !bytes.Contains(want, []byte(edit[0])) {
-		t.Fatalf("gqlgen's page no longer has %q: review the change made to it (resolvers/playground.go)", edit[0])
+	for _, edit := range resolvers.PlaygroundEdits() {
+		if bytes.Count(want, []byte(edit[0])) != 1 {
+			t.Fatalf("gqlgen's page no longer has %q once: review the change made to it (resolvers/playground.go)", edit[0])
+		}
+		want = bytes.Replace(want, []byte(edit[0]), []byte(edit[1]), 1)
 	}
-	want = bytes.Replace(want, []byte(edit[0]), []byte(edit[1]), 1)
 	if *update {
 		if err := os.WriteFile("playground.html", want, 0o644); err != nil {
 			t.Fatal(err)
