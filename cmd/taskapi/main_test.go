@@ -166,7 +166,7 @@ func TestServeRestartCreateAdmin(t *testing.T) {
 	}
 	cmd = exec.Command(bin, "create-admin", "-email", "ann@example.com", "-password", "n3w!pass")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "promoted admin") {
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "promoted the existing account") {
 		t.Fatalf("create-admin (promote): %v\n%s", err, out)
 	}
 
