@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/taskapi/taskapi/config"
@@ -135,7 +136,11 @@ func (a *app) checkStore(ctx context.Context) error {
 		}
 		uerr = terr
 	}
-	return fmt.Errorf("STORE=dynamodb cannot be used (%s): %w", storeLine(a.cfg), cause(uerr))
+	hint := ""
+	if strings.Contains(uerr.Error(), "get credentials") { // the SDK has no error type for it
+		hint = "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or run with an IAM role: "
+	}
+	return fmt.Errorf("STORE=dynamodb: %s cannot be used: %s%w", storeLine(a.cfg), hint, cause(uerr))
 }
 
 // cause unwraps a store's unavailable error to what went wrong.
