@@ -136,11 +136,11 @@ func (a *app) checkStore(ctx context.Context) error {
 		}
 		uerr = terr
 	}
-	hint := ""
-	if strings.Contains(uerr.Error(), "get credentials") { // the SDK has no error type for it
-		hint = "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or run with an IAM role: "
+	err := cause(uerr)
+	if strings.Contains(err.Error(), "get credentials") { // the SDK has no error type for it
+		return fmt.Errorf("STORE=dynamodb: %s cannot be used: %w; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, or run with an IAM role", storeLine(a.cfg), err)
 	}
-	return fmt.Errorf("STORE=dynamodb: %s cannot be used: %s%w", storeLine(a.cfg), hint, cause(uerr))
+	return fmt.Errorf("STORE=dynamodb: %s cannot be used: %w", storeLine(a.cfg), err)
 }
 
 // cause unwraps a store's unavailable error to what went wrong.
