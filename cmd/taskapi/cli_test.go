@@ -114,15 +114,15 @@ func TestVersionNamesTheCommit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary again")
 	}
-	out2, err := exec.Command("git", "rev-parse", "HEAD", "--git-dir", "--git-common-dir").Output()
-	if err != nil {
+	out2, err := exec.Command("git", "rev-parse", "HEAD", "--show-toplevel").Output()
+	lines := strings.Fields(string(out2))
+	if err != nil || len(lines) != 2 {
 		t.Skipf("not in a git checkout: %v", err)
 	}
-	lines := strings.Fields(string(out2))
-	if len(lines) != 3 || lines[1] != lines[2] {
+	head := lines[0]
+	if fi, err := os.Stat(filepath.Join(lines[1], ".git")); err != nil || !fi.IsDir() {
 		t.Skip("in a git worktree, where the go command records no VCS information")
 	}
-	head := lines[0]
 	out := filepath.Join(t.TempDir(), "taskapi")
 	build := exec.Command("go", "build", "-buildvcs=true", "-o", out, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
