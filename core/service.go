@@ -183,7 +183,7 @@ func (s *Service) authenticate(ctx context.Context, token string) (u User, sessi
 		u, err = s.store.GetUser(ctx, c.UserID)
 	}
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound) || (err == nil && u.Deleted()):
 		return User{}, "", "", errBadToken
 	case err != nil:
 		return User{}, "", "", err
@@ -257,11 +257,28 @@ func (s *Service) createUser(ctx context.Context, u User) (User, error) {
 		return User{}, err
 	}
 	u.ID = UserID(n)
-	u, err = s.store.CreateUser(ctx, u)
+	created, err := s.store.CreateUser(ctx, u)
+	if errors.Is(err, ErrConflict) && s.finishDeletionOf(ctx, u.Email.Key()) {
+		created, err = s.store.CreateUser(ctx, u) // the address is free now
+	}
 	if errors.Is(err, ErrConflict) {
 		return User{}, errEmailTaken
 	}
-	return u, err
+	return created, err
+}
+
+// finishDeletionOf finishes the deletion of the account holding email key,
+// if one has begun (account.go), and reports whether it did.
+func (s *Service) finishDeletionOf(ctx context.Context, key EmailKey) bool {
+	u, err := s.store.GetUserByEmail(ctx, key)
+	if err != nil || !u.Deleted() {
+		return false
+	}
+	if err := s.finishDeletion(context.WithoutCancel(ctx), u.ID); err != nil {
+		s.log.ErrorContext(ctx, "finishing an account deletion failed", "user_id", u.ID, "err", err)
+		return false
+	}
+	return true
 }
 
 // Login checks an email and password and issues a token. An unknown email
@@ -283,6 +300,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (AuthPayloa
 	u, err := s.store.GetUserByEmail(ctx, key)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return AuthPayload{}, err
+	}
+	if u.Deleted() {
+		u = User{} // gone: the same answer as an unknown email
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash) // "" hash: dummy work
 	switch {
@@ -471,7 +491,7 @@ func (s *Service) AllTasks(ctx context.Context) ([]Task, error) {
 	}
 	return collect(func(after string) ([]Task, bool, error) {
 		return s.store.ListTasks(ctx, u.ID, TaskQuery{After: after, Limit: scanPageSize})
-	}, func(t Task) string { return t.ID })
+	}, func(t Task) string { return t.ID }, nil)
 }
 
 // ---- users (admins) ----
@@ -487,8 +507,37 @@ func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
 	if _, ok := ParseUserID(id); !ok {
 		return User{}, errUserNotFound
 	}
-	u, err := s.store.GetUser(ctx, id)
+	u, err := s.getUser(ctx, id)
 	return u, notFound(err, errUserNotFound)
+}
+
+// getUser is store.GetUser for a user that exists: one whose deletion has
+// begun is ErrNotFound.
+func (s *Service) getUser(ctx context.Context, id string) (User, error) {
+	u, err := s.store.GetUser(ctx, id)
+	if err == nil && u.Deleted() {
+		return User{}, ErrNotFound
+	}
+	return u, err
+}
+
+// listUsers is store.ListUsers without the users whose deletion has begun
+// (a page may come back shorter than limit; more still says what follows).
+func (s *Service) listUsers(ctx context.Context, after string, limit int) ([]User, bool, error) {
+	users, more, err := s.store.ListUsers(ctx, after, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	kept := users[:0]
+	for _, u := range users {
+		if !u.Deleted() {
+			kept = append(kept, u)
+		}
+	}
+	if more && len(kept) == 0 && len(users) > 0 {
+		return s.listUsers(ctx, users[len(users)-1].ID, limit)
+	}
+	return kept, more, nil
 }
 
 // ListUsers returns a page of users to an admin.
@@ -505,7 +554,7 @@ func (s *Service) ListUsers(ctx context.Context, first *int, after *string) (Use
 	if err != nil {
 		return UserConnection{}, err
 	}
-	users, more, err := s.store.ListUsers(ctx, pos, max(limit, 1))
+	users, more, err := s.listUsers(ctx, pos, max(limit, 1))
 	if err != nil {
 		return UserConnection{}, err
 	}
@@ -530,7 +579,7 @@ func (s *Service) AllUsers(ctx context.Context) ([]User, error) {
 	}
 	return collect(func(after string) ([]User, bool, error) {
 		return s.store.ListUsers(ctx, after, scanPageSize)
-	}, func(u User) string { return u.ID })
+	}, func(u User) string { return u.ID }, func(u User) bool { return !u.Deleted() })
 }
 
 var (
@@ -564,7 +613,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput)
 	if id == admin.ID && ((c.Role != nil && *c.Role != admin.Role) || (c.ActivationStatus != nil && *c.ActivationStatus != admin.ActivationStatus)) {
 		return User{}, errAdminSelf
 	}
-	target, err := s.store.GetUser(ctx, id)
+	target, err := s.getUser(ctx, id)
 	if err != nil {
 		return User{}, notFound(err, errUserNotFound)
 	}
@@ -615,6 +664,9 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, username str
 	}
 	role, active := RoleAdmin, ActivationActive
 	existing, err := s.store.GetUserByEmail(ctx, r.Email.Key())
+	if err == nil && existing.Deleted() && s.finishDeletionOf(ctx, existing.Email.Key()) {
+		existing, err = User{}, ErrNotFound
+	}
 	switch {
 	case err == nil:
 		// Whatever the account could do before, with whatever tokens, ends:
@@ -630,15 +682,20 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, username str
 }
 
 // collect gathers every page of a store listing: page returns the items
-// after a position, and id gives the position of an item.
-func collect[T any](page func(after string) ([]T, bool, error), id func(T) string) ([]T, error) {
+// after a position, id gives the position of an item, and keep (if set)
+// says which items to return.
+func collect[T any](page func(after string) ([]T, bool, error), id func(T) string, keep func(T) bool) ([]T, error) {
 	all := []T{}
 	for after := ""; ; {
 		items, more, err := page(after)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, items...)
+		for _, it := range items {
+			if keep == nil || keep(it) {
+				all = append(all, it)
+			}
+		}
 		if !more || len(items) == 0 {
 			return all, nil
 		}

@@ -215,7 +215,7 @@ func (s *Service) Sessions(ctx context.Context, userID string) ([]Session, error
 		if !actor.IsAdmin() {
 			return nil, &Error{Code: CodeForbidden, Message: "Sessions are private to their owner"}
 		}
-		if u, err = s.store.GetUser(ctx, userID); err != nil {
+		if u, err = s.getUser(ctx, userID); err != nil {
 			return nil, notFound(err, errUserNotFound)
 		}
 	}

@@ -36,7 +36,8 @@ type Store interface {
 	// active admin (decided atomically with the write).
 	UpdateUser(ctx context.Context, id string, p UserPatch) (User, error)
 	// ListUsers returns up to limit users after the one with ID after (""
-	// for the start), in a stable order, and whether more follow.
+	// for the start), in a stable order, and whether more follow; users
+	// whose deletion has begun are listed too (core hides them).
 	ListUsers(ctx context.Context, after string, limit int) ([]User, bool, error)
 
 	// CreateTask stores t (ID, UserID and every field set by the caller)
@@ -57,6 +58,17 @@ type Store interface {
 	ListTasks(ctx context.Context, userID string, q TaskQuery) ([]Task, bool, error)
 	// TaskStats returns userID's exact counts (zero for a user with none).
 	TaskStats(ctx context.Context, userID string) (TaskStats, error)
+
+	// DeleteTasks removes up to n of userID's tasks, oldest first, and
+	// uncounts them in the same atomic write, so the counters are exact
+	// after every batch; it returns how many it removed (0: none left).
+	DeleteTasks(ctx context.Context, userID string, n int) (int, error)
+	// DeleteUser removes user id with its email guard, task counters and
+	// session records, atomically: ErrPrecondition, and nothing removed,
+	// unless the user's deletion has begun (User.DeletedAt, set by
+	// UpdateUser) and they have no task left; ErrNotFound if absent. The
+	// id sequence is untouched: an id is never handed out again.
+	DeleteUser(ctx context.Context, id string) error
 
 	// WriteSessions changes user userID's sessions atomically: w.Change
 	// gives the user's new SessionSet from the current one (it may run more
@@ -104,6 +116,8 @@ type UserPatch struct {
 	// write: their SessionSet becomes SessionSet.EndAll(EndSessionsAt) and
 	// the sessions' records are removed.
 	EndSessionsAt time.Time
+	// MarkDeleted, if set, begins the user's deletion (User.DeletedAt).
+	MarkDeleted time.Time
 }
 
 // SessionWrite is a change to a user's sessions (Store.WriteSessions).
@@ -135,6 +149,9 @@ func (p UserPatch) Apply(u User) User {
 	}
 	if !p.EndSessionsAt.IsZero() {
 		u.Sessions = u.Sessions.EndAll(p.EndSessionsAt)
+	}
+	if !p.MarkDeleted.IsZero() {
+		u.DeletedAt = p.MarkDeleted
 	}
 	return u
 }

@@ -101,7 +101,13 @@ type User struct {
 	ActivationStatus ActivationStatus
 	CreatedAt        time.Time
 	Sessions         SessionSet // the live sessions (session.go)
+	// DeletedAt is when the account's deletion began (account.go): from
+	// then on it is gone for every purpose but finishing that deletion.
+	DeletedAt time.Time
 }
+
+// Deleted reports whether u's deletion has begun (it may not be finished).
+func (u User) Deleted() bool { return !u.DeletedAt.IsZero() }
 
 // IsAdmin reports whether u may manage users.
 func (u User) IsAdmin() bool { return u.Role == RoleAdmin }

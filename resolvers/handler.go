@@ -21,8 +21,9 @@ const (
 	DefaultMaxDepth        = 10
 	DefaultMaxBodyBytes    = core.MaxBodyBytes
 	parserTokenLimit       = 10_000
-	maxFields              = 2000 // fields of one operation, fragments expanded
-	passwordHashCost       = 20   // complexity of a mutation that hashes a password
+	maxFields              = 2000                       // fields of one operation, fragments expanded
+	passwordHashCost       = 20                         // complexity of a mutation that hashes a password
+	wholeAccountCost       = DefaultComplexityLimit / 2 // a field that reads or removes a whole account
 	apqCacheSize           = 1000
 )
 
@@ -146,6 +147,12 @@ func costs() graph.ComplexityRoot {
 	// A session write each; a user's sessions are a store read.
 	c.Mutation.RefreshToken = func(child int, _ string) int { return 5 + child }
 	c.User.Sessions = func(child int) int { return 5 + child*core.MaxSessionsPerUser }
+	// Deleting an account checks a password (an admin's deletion does not)
+	// and removes up to MAX_TASKS_PER_USER tasks in batches; an export reads
+	// them all. Each is worth a whole request: two at most per query.
+	c.Mutation.DeleteAccount = func(child int, _ string) int { return wholeAccountCost + child }
+	c.Mutation.DeleteUser = func(child int, _ string) int { return wholeAccountCost + child }
+	c.Query.ExportMyData = func(child int) int { return wholeAccountCost + child }
 	// An edge and its node are one item: count the node only.
 	c.TaskConnection.Edges = func(child int) int { return child }
 	c.UserConnection.Edges = func(child int) int { return child }

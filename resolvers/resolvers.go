@@ -9,6 +9,7 @@ package resolvers
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/graph"
@@ -27,6 +28,16 @@ func (r *resolver) Session() graph.SessionResolver   { return (*sessionResolver)
 // ---- Query ----
 
 type queryResolver resolver
+
+// ExportMyData answers the document as a String: GraphQL has no stream, so
+// it is held once here (REST's /api/v1/auth/export streams it).
+func (r *queryResolver) ExportMyData(ctx context.Context) (string, error) {
+	var b strings.Builder
+	if err := r.svc.ExportMyData(ctx, &b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
 
 var _ graph.QueryResolver = (*queryResolver)(nil)
 
@@ -118,6 +129,14 @@ func (r *mutationResolver) DeleteTask(ctx context.Context, id string) (string, e
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input core.UpdateUserInput) (core.User, error) {
 	return r.svc.UpdateUser(ctx, id, input)
+}
+
+func (r *mutationResolver) DeleteAccount(ctx context.Context, password string) (bool, error) {
+	return true, r.svc.DeleteAccount(ctx, password)
+}
+
+func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (bool, error) {
+	return true, r.svc.DeleteUser(ctx, id)
 }
 
 // ---- User ----

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -101,6 +102,30 @@ func routes(svc *core.Service) []route {
 			}),
 		updateUser(svc, http.MethodPut, "updateUser"),
 		updateUser(svc, http.MethodPatch, "patchUser"),
+		op(route{method: http.MethodDelete, path: "/api/v1/auth/user", id: "deleteAccount", tag: auth, access: bearer,
+			summary: "Delete the caller's account with every task and session (confirmed by the password)",
+			errs:    []int{http.StatusUnauthorized, http.StatusConflict, http.StatusTooManyRequests}},
+			func(ctx context.Context, _ *http.Request, in *deleteAccountRequest) (messageResponse, error) {
+				if err := svc.DeleteAccount(ctx, in.Password); err != nil {
+					return messageResponse{}, err
+				}
+				return messageResponse{Message: "Account deleted"}, nil
+			}),
+		op(route{method: http.MethodGet, path: "/api/v1/auth/export", id: "exportMyData", tag: auth, access: bearer,
+			summary: "The caller's profile, task counts, sessions and every task, as one JSON document (streamed)",
+			errs:    []int{http.StatusTooManyRequests}},
+			func(ctx context.Context, _ *http.Request, _ *noBody) (exportResponse, error) {
+				return exportResponse{write: func(w io.Writer) error { return svc.ExportMyData(ctx, w) }}, nil
+			}),
+		op(route{method: http.MethodDelete, path: "/api/v1/admin/delete-user/{user_id}", id: "deleteUser", tag: adm, access: admin,
+			summary: "Delete a user's account with every task and session (admins only; not their own)",
+			errs:    []int{http.StatusNotFound, http.StatusConflict}},
+			func(ctx context.Context, r *http.Request, _ *noBody) (messageResponse, error) {
+				if err := svc.DeleteUser(ctx, r.PathValue("user_id")); err != nil {
+					return messageResponse{}, err
+				}
+				return messageResponse{Message: "User deleted successfully"}, nil
+			}),
 	}
 }
 

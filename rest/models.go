@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"io"
 	"net/url"
 	"time"
 
@@ -26,6 +27,7 @@ var (
 	_ binder     = (*updateUserRequest)(nil)
 	_ binder     = (*refreshRequest)(nil)
 	_ binder     = (*changePasswordRequest)(nil)
+	_ binder     = (*deleteAccountRequest)(nil)
 )
 
 type registerRequest struct {
@@ -164,6 +166,27 @@ func (in *changePasswordRequest) check() error {
 		return core.Invalid(*fe)
 	}
 	return nil
+}
+
+type deleteAccountRequest struct {
+	_        struct{} `additionalProperties:"true"`
+	Password string   `json:"password" doc:"The caller's current password, confirming the deletion."`
+}
+
+func (in *deleteAccountRequest) bind(f *fields) { f.str("password", &in.Password) }
+func (in *deleteAccountRequest) check() error   { return nil }
+
+// exportResponse documents GET /api/v1/auth/export, whose body core writes
+// as it reads the tasks (core.ExportMyData; the layout is in docs/rest.md).
+type exportResponse struct {
+	Format     string           `json:"format" example:"taskapi-export/1"`
+	ExportedAt string           `json:"exportedAt" format:"date-time"`
+	User       map[string]any   `json:"user" doc:"id, username, email, role, activationStatus, createdAt"`
+	TaskStats  map[string]int   `json:"taskStats" doc:"pending, ongoing, complete, total"`
+	Sessions   []map[string]any `json:"sessions" doc:"id, createdAt, lastUsedAt, expiresAt, userAgent, ipAddress, current"`
+	Tasks      []map[string]any `json:"tasks" doc:"id, title, description, status, createdAt, updatedAt; oldest first"`
+
+	write func(io.Writer) error
 }
 
 // noBody is the request of the endpoints that read none.

@@ -31,6 +31,13 @@ var sessionRoutes = []string{
 	"POST /api/v1/auth/change-password",
 }
 
+// accountRoutes are the account lifecycle's additions (issue 25).
+var accountRoutes = []string{
+	"DELETE /api/v1/auth/user",
+	"GET /api/v1/auth/export",
+	"DELETE /api/v1/admin/delete-user/{user_id}",
+}
+
 var methods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
 
 type openAPIDoc struct {
@@ -108,7 +115,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			}
 		}
 		slices.Sort(got)
-		want := slices.Sorted(slices.Values(append(slices.Clone(legacyRoutes), sessionRoutes...)))
+		want := slices.Sorted(slices.Values(append(append(slices.Clone(legacyRoutes), sessionRoutes...), accountRoutes...)))
 		if !slices.Equal(got, want) {
 			t.Errorf("documented routes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"reflect"
@@ -181,6 +182,10 @@ func (h *handler) endpoint(rt route) http.HandlerFunc {
 			h.fail(w, r, err)
 			return
 		}
+		if e, ok := out.(exportResponse); ok {
+			h.stream(w, r, e.write)
+			return
+		}
 		body, err := encodeJSON(out)
 		if err != nil { // only an unencodable type (a bug) gets here
 			h.fail(w, r, err)
@@ -191,6 +196,39 @@ func (h *handler) endpoint(rt route) http.HandlerFunc {
 		}
 		writeRaw(w, http.StatusOK, contentJSON, body)
 	}
+}
+
+// stream answers 200 with the JSON document write produces as it goes. An
+// error before its first byte is answered as any other; one after it can
+// only cut the response short (logged), which a client sees as invalid JSON.
+func (h *handler) stream(w http.ResponseWriter, r *http.Request, write func(io.Writer) error) {
+	sw := &lazyWriter{w: w}
+	if err := write(sw); err != nil {
+		if !sw.started {
+			h.fail(w, r, err)
+			return
+		}
+		h.log.ErrorContext(r.Context(), "streamed response cut short", "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler) // the client must not take a truncated body for a whole one
+	}
+}
+
+// lazyWriter sends the headers with the first byte, so that an error
+// before it can still choose the status.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		h := l.w.Header()
+		h["Content-Type"] = contentJSONValue
+		h["X-Content-Type-Options"] = nosniff
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
 }
 
 // op makes the serve function of a route from a typed call: In is the body

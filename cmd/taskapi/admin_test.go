@@ -141,6 +141,15 @@ func TestCreateAdminStoreHeldElsewhere(t *testing.T) {
 			t.Fatalf("want one line saying what to do, got:\n%s", stderr)
 		}
 	})
+	t.Run("ErrVerifyWhileServing", func(t *testing.T) {
+		dataDir := t.TempDir()
+		s := start(t, bin, "DATA_DIR="+dataDir)
+		code, _, stderr := runBin(t, "", []string{"DATA_DIR=" + dataDir}, "verify")
+		if code != 1 || !strings.Contains(stderr, "held by another taskapi process (a running server?): stop it, then run verify again") {
+			t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+		}
+		s.stop(t)
+	})
 	t.Run("OK stale socket", func(t *testing.T) {
 		dataDir := t.TempDir()
 		if err := os.Chmod(dataDir, 0o700); err != nil {

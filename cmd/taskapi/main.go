@@ -5,6 +5,7 @@
 //	taskapi [serve]        serve HTTP on $HOST:$PORT (inside Lambda: Lambda events)
 //	taskapi create-tables  create the DynamoDB tables (idempotent)
 //	taskapi create-admin   create an admin, or promote an existing account
+//	taskapi verify         check the store; -repair finishes interrupted deletions
 //	taskapi version        print the module version, commit and Go version
 //	taskapi help [command] print help
 //
@@ -112,6 +113,18 @@ With the embedded store, while "taskapi serve" runs on the same DATA_DIR
 (it holds the database's lock), create-admin asks the running server over
 its owner-only socket DATA_DIR/taskapi.sock.`,
 		setup: createAdminFlags,
+	},
+	{
+		name: "verify", synopsis: "[-repair]", short: "check the store; -repair finishes interrupted account deletions", config: true,
+		long: `Verify checks the store: account deletions left half done (a crash, a
+timeout) and task counters that disagree with the tasks. It prints one
+line per problem and a summary, and exits 1 while a problem is left, so a
+script can run it after a cutover or a crash. -repair finishes the
+deletions.
+
+With the embedded store it opens the database itself: stop the server
+first (it holds the database's lock).`,
+		setup: verifyFlags,
 	},
 	{
 		name: "version", short: "print the module version, commit and Go version",

@@ -78,6 +78,9 @@ func protectedOperations() []operation {
 		r("logout", http.MethodPost, "/api/v1/auth/logout", nil),
 		r("logout everywhere", http.MethodPost, "/api/v1/auth/logout-all", nil),
 		r("change password", http.MethodPost, "/api/v1/auth/change-password", vars{"current_password": password, "new_password": "Pwn3d!pass"}),
+		r("delete account", http.MethodDelete, "/api/v1/auth/user", vars{"password": password}),
+		r("export my data", http.MethodGet, "/api/v1/auth/export", nil),
+		r("delete user", http.MethodDelete, "/api/v1/admin/delete-user/{user_id}", nil),
 		g("me", `{ me { id role } }`, nil),
 		g("me.sessions", `{ me { sessions { id userAgent } } }`, nil),
 		g("logout", `mutation { logout }`, nil),
@@ -95,6 +98,9 @@ func protectedOperations() []operation {
 		g("user", `query($id: ID!) { user(id: $id) { id email } }`, user),
 		g("user.stats", `query($id: ID!) { user(id: $id) { stats { total } } }`, user),
 		g("updateUser", `mutation($id: ID!) { updateUser(id: $id, input: {role: ADMIN, activationStatus: INACTIVE}) { id } }`, user),
+		g("deleteAccount", `mutation { deleteAccount(password: "`+password+`") }`, nil),
+		g("deleteUser", `mutation($id: ID!) { deleteUser(id: $id) }`, user),
+		g("exportMyData", `{ exportMyData }`, nil),
 		regAdmin("GraphQL"),
 	}
 }

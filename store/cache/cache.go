@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -476,6 +477,78 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 		s.invalidate(ctx, s.taskScope(userID))
 	}
 	return err
+}
+
+// DeleteTasks deletes a batch of tasks and invalidates their owner's pages
+// and stats.
+func (s *Store) DeleteTasks(ctx context.Context, userID string, n int) (int, error) {
+	removed, err := s.inner.DeleteTasks(ctx, userID, n)
+	if mayHaveWritten(err) && cacheableID(userID) {
+		s.invalidate(ctx, s.taskScope(userID))
+	}
+	return removed, err
+}
+
+// DeleteUser deletes the user, then every entry kept about them: the
+// versions move first (so nothing filled before is served, as for any
+// write), then the entries themselves go, found by their hash tag. An entry
+// the purge misses (Redis failing) is unreadable and expires within its TTL.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	err := s.inner.DeleteUser(ctx, id)
+	if mayHaveWritten(err) && cacheableID(id) {
+		s.invalidate(ctx, s.userScope(id))
+		s.invalidate(ctx, s.taskScope(id))
+		if err == nil {
+			s.purge(ctx, id)
+		}
+	}
+	return err
+}
+
+// purge removes every key of user id's scopes. Their keys share the hash
+// tag {id}, so in a cluster they sit on one node; SCAN walks the keyspace
+// (an account deletion is rare: its cost is paid once per account).
+func (s *Store) purge(ctx context.Context, id string) {
+	pattern := globEscape(s.ns+":{"+id+"}:") + "*"
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		var cursor uint64
+		for range 10_000 { // bounded: the rest expire within their TTL
+			var keys []string
+			err := s.g.do(context.WithoutCancel(ctx), func(ctx context.Context) error {
+				var err error
+				keys, cursor, err = c.Scan(ctx, cursor, pattern, 1000).Result()
+				if err == nil && len(keys) > 0 {
+					err = c.Del(ctx, keys...).Err()
+				}
+				return err
+			})
+			if err != nil || cursor == 0 {
+				return err
+			}
+		}
+		return nil
+	}
+	var err error
+	if cc, ok := s.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
+	} else {
+		err = scan(ctx, s.rdb)
+	}
+	if err != nil {
+		s.log.Warn("cache: purging a deleted user's entries failed; they expire within their TTL", "user_id", id, "err", err)
+	}
+}
+
+// globEscape quotes the characters SCAN's MATCH treats as a pattern.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // mayHaveWritten is false only for the errors that say nothing changed;

@@ -29,6 +29,7 @@ type userJSON struct {
 	ActivationStatus string    `json:"activation_status"`
 	CreatedAt        time.Time `json:"created_at"`
 	Sessions         string    `json:"sessions,omitempty"`
+	DeletedAt        time.Time `json:"deleted_at,omitzero"`
 }
 
 func toUserJSON(u core.User) userJSON {
@@ -41,6 +42,7 @@ func toUserJSON(u core.User) userJSON {
 		ActivationStatus: string(u.ActivationStatus),
 		CreatedAt:        u.CreatedAt,
 		Sessions:         u.Sessions.Encode(),
+		DeletedAt:        u.DeletedAt,
 	}
 }
 
@@ -54,6 +56,7 @@ func (u userJSON) user() core.User {
 		ActivationStatus: core.ActivationStatus(u.ActivationStatus),
 		CreatedAt:        u.CreatedAt,
 		Sessions:         core.SessionSetOf(u.Sessions),
+		DeletedAt:        u.DeletedAt,
 	}
 }
 

@@ -54,6 +54,7 @@ const (
 	attrTaskCount = "task_count"
 
 	attrSessions  = "sessions"
+	attrDeletedAt = "deleted_at"
 	attrExpiresAt = "expires_at" // the users table's TTL attribute (session items)
 
 	emailGuardPrefix = "EMAIL#"
@@ -99,7 +100,8 @@ type userItem struct {
 	Role             string `dynamodbav:"role"`
 	ActivationStatus string `dynamodbav:"activation_status"`
 	CreatedAt        string `dynamodbav:"created_at"`
-	Sessions         string `dynamodbav:"sessions,omitempty"` // core.SessionSet's encoding
+	Sessions         string `dynamodbav:"sessions,omitempty"`   // core.SessionSet's encoding
+	DeletedAt        string `dynamodbav:"deleted_at,omitempty"` // the deletion has begun (core/account.go)
 }
 
 // guardItem reserves an email for its owner.
@@ -127,8 +129,15 @@ func toUserItem(u core.User) userItem {
 	return userItem{
 		UserID: u.ID, Username: string(u.Username), Email: string(u.Email), Password: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: formatTime(u.CreatedAt),
-		Sessions: u.Sessions.Encode(),
+		Sessions: u.Sessions.Encode(), DeletedAt: formatOptionalTime(u.DeletedAt),
 	}
+}
+
+func formatOptionalTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
 }
 
 func (it userItem) user() (core.User, error) {
@@ -136,10 +145,16 @@ func (it userItem) user() (core.User, error) {
 	if err != nil {
 		return core.User{}, fmt.Errorf("dynamo: user %s: bad created_at: %w", it.UserID, err)
 	}
+	var deleted time.Time
+	if it.DeletedAt != "" {
+		if deleted, err = parseTime(it.DeletedAt); err != nil {
+			return core.User{}, fmt.Errorf("dynamo: user %s: bad deleted_at: %w", it.UserID, err)
+		}
+	}
 	return core.User{
 		ID: it.UserID, Username: core.Username(it.Username), Email: core.Email(it.Email), PasswordHash: it.Password,
 		Role: core.Role(it.Role), ActivationStatus: core.ActivationStatus(it.ActivationStatus), CreatedAt: created,
-		Sessions: core.SessionSetOf(it.Sessions),
+		Sessions: core.SessionSetOf(it.Sessions), DeletedAt: deleted,
 	}, nil
 }
 

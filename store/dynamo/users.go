@@ -167,7 +167,7 @@ func (s *Store) GetUserByEmail(ctx context.Context, key core.EmailKey) (core.Use
 // counter it moves (on condition that another active admin remains, with
 // p.KeepActiveAdmin); it starts again if the user changed meanwhile.
 func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
-	if p.Email == nil && p.Role == nil && p.ActivationStatus == nil && p.EndSessionsAt.IsZero() {
+	if p.Email == nil && p.Role == nil && p.ActivationStatus == nil && p.EndSessionsAt.IsZero() && p.MarkDeleted.IsZero() {
 		return s.updateUserItem(ctx, id, userSet(p))
 	}
 	for range maxWriteAttempts {
@@ -213,6 +213,9 @@ func userSet(p core.UserPatch) *expression.UpdateBuilder {
 	}
 	if p.Email != nil {
 		add(attrEmail, string(*p.Email))
+	}
+	if !p.MarkDeleted.IsZero() {
+		add(attrDeletedAt, formatTime(p.MarkDeleted))
 	}
 	return set
 }

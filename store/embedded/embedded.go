@@ -103,30 +103,46 @@ func (s *Store) Path() string { return s.db.Path() }
 // ---- records ----
 
 type userRecord struct {
-	ID               string    `json:"user_id"`
-	Username         string    `json:"username"`
-	Email            string    `json:"email"`
-	PasswordHash     string    `json:"password"`
-	Role             string    `json:"role"`
-	ActivationStatus string    `json:"activation_status"`
-	CreatedAt        time.Time `json:"created_at"`
-	Sessions         string    `json:"sessions,omitempty"` // core.SessionSet's encoding
+	ID               string     `json:"user_id"`
+	Username         string     `json:"username"`
+	Email            string     `json:"email"`
+	PasswordHash     string     `json:"password"`
+	Role             string     `json:"role"`
+	ActivationStatus string     `json:"activation_status"`
+	CreatedAt        time.Time  `json:"created_at"`
+	Sessions         string     `json:"sessions,omitempty"`   // core.SessionSet's encoding
+	DeletedAt        *time.Time `json:"deleted_at,omitempty"` // the deletion has begun (core/account.go)
 }
 
 func toUserRecord(u core.User) userRecord {
 	return userRecord{
 		ID: u.ID, Username: string(u.Username), Email: string(u.Email), PasswordHash: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: u.CreatedAt.UTC(),
-		Sessions: u.Sessions.Encode(),
+		Sessions: u.Sessions.Encode(), DeletedAt: timePtr(u.DeletedAt),
 	}
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
 }
 
 func (r userRecord) user() core.User {
 	return core.User{
 		ID: r.ID, Username: core.Username(r.Username), Email: core.Email(r.Email), PasswordHash: r.PasswordHash,
 		Role: core.Role(r.Role), ActivationStatus: core.ActivationStatus(r.ActivationStatus), CreatedAt: r.CreatedAt,
-		Sessions: core.SessionSetOf(r.Sessions),
+		Sessions: core.SessionSetOf(r.Sessions), DeletedAt: deref(r.DeletedAt),
 	}
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 type sessionRecord struct {
@@ -496,6 +512,9 @@ func getTask(tx *bolt.Tx, userID, taskID string) (taskRecord, *bolt.Bucket, erro
 // ErrPrecondition if its owner already has limit tasks.
 func (s *Store) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketUsers).Get([]byte(t.UserID)) == nil {
+			return fmt.Errorf("embedded store: CreateTask: no user %s: %w", t.UserID, core.ErrNotFound)
+		}
 		if limit > 0 {
 			st, err := getStats(tx, t.UserID)
 			if err != nil {
@@ -605,6 +624,95 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 			}
 		}
 		return addStats(tx, userID, map[core.TaskStatus]int{st: -1})
+	})
+}
+
+// DeleteTasks removes up to n of userID's oldest tasks, and uncounts them,
+// in one transaction.
+func (s *Store) DeleteTasks(ctx context.Context, userID string, n int) (int, error) {
+	removed := 0
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		removed = 0
+		b, err := userTasks(tx, userID, false)
+		if err != nil || b == nil {
+			return err
+		}
+		type victim struct {
+			id     []byte
+			status core.TaskStatus
+		}
+		var victims []victim
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && len(victims) < n; k, v = c.Next() {
+			var r taskRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("embedded store: task %s: %w", k, err)
+			}
+			victims = append(victims, victim{append([]byte(nil), k...), core.TaskStatus(r.Status)})
+		}
+		delta := map[core.TaskStatus]int{}
+		for _, v := range victims {
+			if err := b.Delete(v.id); err != nil {
+				return err
+			}
+			idx, err := statusIndex(tx, userID, v.status, false)
+			if err != nil {
+				return err
+			}
+			if idx != nil {
+				if err := idx.Delete(v.id); err != nil {
+					return err
+				}
+			}
+			delta[v.status]--
+		}
+		removed = len(victims)
+		return addStats(tx, userID, delta)
+	})
+	return removed, err
+}
+
+// DeleteUser removes user id, whose deletion has begun and who has no task
+// left, with everything kept about them, in one transaction.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		r, err := getUser(tx, id)
+		if err != nil {
+			return err
+		}
+		st, err := getStats(tx, id)
+		if err != nil {
+			return err
+		}
+		if r.DeletedAt == nil || st.Total() != 0 {
+			return core.ErrPrecondition
+		}
+		u := r.user()
+		if err := deleteSessions(tx, u.Sessions.IDs(time.Time{})); err != nil {
+			return err
+		}
+		if owner := tx.Bucket(bucketEmails).Get([]byte(u.Email.Key())); string(owner) == id {
+			if err := tx.Bucket(bucketEmails).Delete([]byte(u.Email.Key())); err != nil {
+				return err
+			}
+		}
+		for _, root := range [][]byte{bucketTasks, bucketByStatus} {
+			if tx.Bucket(root).Bucket([]byte(id)) != nil {
+				if err := tx.Bucket(root).DeleteBucket([]byte(id)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := tx.Bucket(bucketStats).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketByCreated).Delete(createdKey(r)); err != nil {
+			return err
+		}
+		if err := addUserCount(tx, r, -1); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketUsers).Delete([]byte(id))
 	})
 }
 

@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"TaskIsolation", testTaskIsolation},
 		{"ListTasks", testListTasks},
 		{"Stats", testStats},
+		{"Delete", testDelete},
 		{"Context", testContext},
 	}
 	for _, g := range groups {
