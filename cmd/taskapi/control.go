@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/taskapi/taskapi/core"
@@ -21,8 +22,8 @@ import (
 // while "taskapi serve" runs. The server therefore answers create-admin
 // itself on a unix socket beside the database, DATA_DIR/taskapi.sock.
 //
-// Who may ask: whoever may connect to the socket, which is made owner-only
-// (0600) inside DATA_DIR (0700, store/embedded): the account the server
+// Who may ask: whoever may connect to the socket, which is owner-only
+// (0600) from its first moment (listenOwnerOnly): the account the server
 // runs as, or root, who could as well read the database file. The socket
 // offers nothing else, and never sends a password or a hash back.
 
@@ -48,24 +49,16 @@ type adminResult struct {
 type control struct {
 	srv  *http.Server
 	path string
+	log  *slog.Logger
 }
 
 // listenControl serves create-admin for svc on a unix socket at path. The
 // caller holds the store's lock, so a file already at path is a dead
 // server's socket and is replaced.
 func listenControl(path string, svc *core.Service, log *slog.Logger) (*control, error) {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("remove a stale %s: %w", path, err)
-	}
-	ln, err := net.Listen("unix", path)
+	ln, err := listenOwnerOnly(path)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", path, err)
-	}
-	// Until this chmod the socket has the umask's mode, inside DATA_DIR,
-	// which store/embedded creates 0700.
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("make %s owner-only: %w", path, err)
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /create-admin", func(w http.ResponseWriter, r *http.Request) {
@@ -88,10 +81,39 @@ func listenControl(path string, svc *core.Service, log *slog.Logger) (*control, 
 	})
 	c := &control{
 		path: path,
+		log:  log,
 		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
 	go func() { _ = c.srv.Serve(ln) }()
 	return c, nil
+}
+
+// listenOwnerOnly listens on a unix socket at path that only this user
+// can connect to, at no moment otherwise: the socket is made in a private
+// (0700) directory beside path, made 0600, then renamed into place (a
+// client reaches a socket by its file, whatever its name). A file already
+// at path is replaced.
+func listenOwnerOnly(path string) (net.Listener, error) {
+	tmp, err := os.MkdirTemp(filepath.Dir(path), ".taskapi-sock-")
+	if err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	tmpPath := filepath.Join(tmp, "s")
+	ln, err := net.Listen("unix", tmpPath)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false) // it will not be there: Close removes path
+	if err := os.Chmod(tmpPath, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("make %s owner-only: %w", path, err)
+	}
+	if err := os.Rename(tmpPath, path); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return ln, nil
 }
 
 // Close stops answering and removes the socket (nil: nothing to do).
@@ -102,6 +124,9 @@ func (c *control) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = c.srv.Shutdown(ctx)
+	if err := os.Remove(c.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		c.log.Warn("control socket left behind", "path", c.path, "err", err)
+	}
 }
 
 func writeResult(w http.ResponseWriter, status int, res adminResult) {
