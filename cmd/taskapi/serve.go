@@ -58,7 +58,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	base := baseURL(ln.Addr(), cfg.Host)
 	log.Info("taskapi listening", "addr", ln.Addr().String(), "store", storeLine(cfg), "cache", cacheLine(cfg),
 		"environment", cfg.Environment, "startup_ms", time.Since(start).Milliseconds())
-	log.Info("open in a browser", "playground", base+"/", "docs", base+"/docs", "graphql", base+"/graphql", "rest", base+"/api/v1")
+	log.Info("ready: open the playground or /docs in a browser", "playground", base+"/", "docs", base+"/docs", "graphql", base+"/graphql", "rest", base+"/api/v1")
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
