@@ -236,6 +236,17 @@ var throttleCodes = map[string]bool{
 	"ServiceUnavailable":                     true,
 }
 
+// misconfiguredCodes are API error codes meaning the deployment is wrong
+// (credentials refused, a role without the permission), not the request.
+var misconfiguredCodes = map[string]bool{
+	"AccessDeniedException":               true,
+	"UnrecognizedClientException":         true,
+	"InvalidSignatureException":           true,
+	"ExpiredTokenException":               true,
+	"MissingAuthenticationTokenException": true,
+	"IncompleteSignature":                 true,
+}
+
 // fail translates a client error of operation op at the store's edge:
 // domain errors pass through; a missing table says how to create it;
 // throttling, timeouts and network failures become core.ErrUnavailable
@@ -267,7 +278,7 @@ func (s *Store) fail(op string, err error) error {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		if throttleCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer {
+		if throttleCodes[api.ErrorCode()] || misconfiguredCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer {
 			return unavailable(wrapped)
 		}
 		return wrapped
