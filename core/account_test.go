@@ -186,7 +186,7 @@ func TestAnInterruptedDeletionIsFinished(t *testing.T) {
 				t.Fatalf("after one batch the counters say %d tasks, want 150", st.Total())
 			}
 			r, err := f.svc.Verify(context.Background(), false)
-			if err != nil || len(r.Problems) != 1 || !strings.Contains(r.Problems[0], u.ID+": deletion begun") || r.Repaired != 0 {
+			if err != nil || r.Problems != 1 || !strings.Contains(r.Lines[0], u.ID+": deletion begun") || r.Repaired != 0 {
 				t.Fatalf("verify: %+v %v", r, err)
 			}
 
@@ -194,7 +194,7 @@ func TestAnInterruptedDeletionIsFinished(t *testing.T) {
 			switch resume {
 			case "VerifyRepair":
 				r, err := f.svc.Verify(context.Background(), true)
-				if err != nil || r.Repaired != 1 || !strings.HasSuffix(r.Problems[0], ": finished") {
+				if err != nil || r.Repaired != 1 || !strings.HasSuffix(r.Lines[0], ": finished") {
 					t.Fatalf("verify -repair: %+v %v", r, err)
 				}
 			case "RegisteringTheAddress":
@@ -207,7 +207,7 @@ func TestAnInterruptedDeletionIsFinished(t *testing.T) {
 				wantCode(t, f.svc.DeleteUser(adminCtx, u.ID), "", "")
 			}
 			gone(t, f, u, p, nil)
-			if r, err := f.svc.Verify(context.Background(), false); err != nil || len(r.Problems) != 0 {
+			if r, err := f.svc.Verify(context.Background(), false); err != nil || r.Problems != 0 {
 				t.Fatalf("verify after: %+v %v", r, err)
 			}
 		})

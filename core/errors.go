@@ -19,6 +19,10 @@ const (
 	CodeConflict        Code = "CONFLICT"
 	CodeRateLimited     Code = "RATE_LIMITED"
 	CodeUnavailable     Code = "SERVICE_UNAVAILABLE"
+	// CodePasswordResetRequired answers the login of an account taken over
+	// from the legacy app whose password could not be converted
+	// (docs/migration.md): an admin must set a new one.
+	CodePasswordResetRequired Code = "PASSWORD_RESET_REQUIRED"
 )
 
 // Error is a domain error: its Message is safe to show a client. Any error
@@ -42,13 +46,14 @@ func (e *Error) Error() string {
 // defaultMessages are what a client reads for an error without a message
 // of its own (the bare sentinels stores return).
 var defaultMessages = map[Code]string{
-	CodeInvalid:         "Invalid input",
-	CodeUnauthenticated: "Could not validate credentials",
-	CodeForbidden:       "Forbidden",
-	CodeNotFound:        "Not found",
-	CodeConflict:        "Conflict",
-	CodeRateLimited:     "Too many requests; try again later",
-	CodeUnavailable:     "The database is temporarily unavailable; try again later", // only stores report it
+	CodeInvalid:               "Invalid input",
+	CodeUnauthenticated:       "Could not validate credentials",
+	CodeForbidden:             "Forbidden",
+	CodeNotFound:              "Not found",
+	CodeConflict:              "Conflict",
+	CodeRateLimited:           "Too many requests; try again later",
+	CodeUnavailable:           "The database is temporarily unavailable; try again later", // only stores report it
+	CodePasswordResetRequired: "Password reset required",
 }
 
 // ClientMessage is the message to show a client: e's own, or its code's.

@@ -215,10 +215,12 @@ var errNotAdmin = &Error{Code: CodeForbidden, Message: "Admin privileges require
 // ---- accounts ----
 
 var (
-	errEmailTaken   = &Error{Code: CodeConflict, Message: "Email already registered"}
-	errAdminOnly    = &Error{Code: CodeForbidden, Message: "Only an admin can create an admin"}
-	errBadLogin     = &Error{Code: CodeUnauthenticated, Message: "Incorrect email or password"}
-	errInactiveUser = &Error{Code: CodeForbidden, Message: "Inactive user"}
+	errEmailTaken    = &Error{Code: CodeConflict, Message: "Email already registered"}
+	errAdminOnly     = &Error{Code: CodeForbidden, Message: "Only an admin can create an admin"}
+	errBadLogin      = &Error{Code: CodeUnauthenticated, Message: "Incorrect email or password"}
+	errInactiveUser  = &Error{Code: CodeForbidden, Message: "Inactive user"}
+	errPasswordReset = &Error{Code: CodePasswordResetRequired,
+		Message: "Password reset required: this account's password was not carried over; ask an administrator to set a new one"}
 )
 
 // Register creates a user. Anyone may register as a user; only a request
@@ -303,6 +305,12 @@ func (s *Service) Login(ctx context.Context, email, password string) (AuthPayloa
 	}
 	if u.Deleted() {
 		u = User{} // gone: the same answer as an unknown email
+	}
+	if u.NeedsPasswordReset {
+		// Its stored password is the legacy app's, which taskapi cannot
+		// check: the same work as a login, then the documented answer.
+		_, _ = s.hasher.Verify(ctx, password, "")
+		return AuthPayload{}, errPasswordReset
 	}
 	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash) // "" hash: dummy work
 	switch {

@@ -136,10 +136,14 @@ func (p UserPatch) Apply(u User) User {
 		u.Username = *p.Username
 	}
 	if p.Email != nil {
+		if p.Email.Key() != u.Email.Key() {
+			u.DuplicateEmail = false // an address of its own now
+		}
 		u.Email = *p.Email
 	}
 	if p.PasswordHash != nil {
 		u.PasswordHash = *p.PasswordHash
+		u.NeedsPasswordReset = false
 	}
 	if p.Role != nil {
 		u.Role = *p.Role

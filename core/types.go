@@ -104,6 +104,14 @@ type User struct {
 	// DeletedAt is when the account's deletion began (account.go): from
 	// then on it is gone for every purpose but finishing that deletion.
 	DeletedAt time.Time
+	// NeedsPasswordReset marks an account taken over from the legacy app
+	// whose password could not be converted (docs/migration.md): it cannot
+	// log in until a new password is set (an admin's update, create-admin).
+	NeedsPasswordReset bool
+	// DuplicateEmail marks an account the legacy app stored with the email
+	// of an older one, which kept the address: it cannot log in until an
+	// admin gives it an address of its own.
+	DuplicateEmail bool
 }
 
 // Deleted reports whether u's deletion has begun (it may not be finished).

@@ -91,7 +91,7 @@ func present(out *gqlerror.Error, ce *core.Error) bool {
 		out.Extensions["fields"] = fields
 	case core.CodeRateLimited:
 		out.Extensions["retryAfter"] = int(math.Ceil(ce.RetryAfter.Seconds()))
-	case core.CodeUnauthenticated, core.CodeForbidden, core.CodeNotFound, core.CodeConflict, core.CodeUnavailable:
+	case core.CodeUnauthenticated, core.CodeForbidden, core.CodeNotFound, core.CodeConflict, core.CodeUnavailable, core.CodePasswordResetRequired:
 	default:
 		return false
 	}

@@ -308,7 +308,7 @@ func statusOf(c core.Code) (int, bool) {
 	switch c {
 	case core.CodeInvalid:
 		return http.StatusUnprocessableEntity, true
-	case core.CodeUnauthenticated:
+	case core.CodeUnauthenticated, core.CodePasswordResetRequired:
 		return http.StatusUnauthorized, true
 	case core.CodeForbidden:
 		return http.StatusForbidden, true

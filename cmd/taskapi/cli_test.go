@@ -69,6 +69,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "OK create-tables -h", args: []string{"create-tables", "-h"}, stdout: "usage: taskapi create-tables"},
 		{name: "OK verify -h", args: []string{"verify", "-h"}, stdout: "-repair"},
 		{name: "OK help verify", args: []string{"help", "verify"}, stdout: "usage: taskapi verify [-repair]"},
+		{name: "OK migrate-legacy -h", args: []string{"migrate-legacy", "-h"}, stdout: "-decrypt-command string"},
 		{name: "OK version -h", args: []string{"version", "-h"}, stdout: "usage: taskapi version"},
 		// Help needs no valid configuration: a newcomer's shell may have anything set.
 		{name: "OK help with a bad configuration", args: []string{"serve", "-h"}, env: []string{"PORT=eighty"}, stdout: "usage: taskapi serve"},
@@ -84,6 +85,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "ErrServeArgument", args: []string{"serve", "now"}, code: 2, stderr: `unexpected argument "now"`, noStdout: true},
 		{name: "ErrVerifyArgument", args: []string{"verify", "all"}, code: 2, stderr: `unexpected argument "all"`, noStdout: true},
 		{name: "ErrVerifyFlag", args: []string{"verify", "-fix"}, code: 2, stderr: "usage: taskapi verify", noStdout: true},
+		{name: "ErrMigrateLegacyOnTheEmbeddedStore", args: []string{"migrate-legacy", "-dry-run"}, code: 2, stderr: "set STORE=dynamodb", noStdout: true},
 		{name: "ErrVersionFlag", args: []string{"version", "-short"}, code: 2, stderr: "usage: taskapi version", noStdout: true},
 		{name: "ErrCreateAdminFlag", args: []string{"create-admin", "-mail", "a@b.co"}, code: 2, stderr: "usage: taskapi create-admin", noStdout: true},
 		{name: "ErrCreateAdminNoEmail", args: []string{"create-admin"}, code: 2, stderr: "-email is required", noStdout: true},

@@ -5,7 +5,8 @@
 //	taskapi [serve]        serve HTTP on $HOST:$PORT (inside Lambda: Lambda events)
 //	taskapi create-tables  create the DynamoDB tables (idempotent)
 //	taskapi create-admin   create an admin, or promote an existing account
-//	taskapi verify         check the store; -repair finishes interrupted deletions
+//	taskapi verify         check the store's invariants; -repair fixes what it finds
+//	taskapi migrate-legacy take the legacy app's DynamoDB tables over in place
 //	taskapi version        print the module version, commit and Go version
 //	taskapi help [command] print help
 //
@@ -115,16 +116,27 @@ its owner-only socket DATA_DIR/taskapi.sock.`,
 		setup: createAdminFlags,
 	},
 	{
-		name: "verify", synopsis: "[-repair]", short: "check the store; -repair finishes interrupted account deletions", config: true,
-		long: `Verify checks the store: account deletions left half done (a crash, a
-timeout) and task counters that disagree with the tasks. It prints one
-line per problem and a summary, and exits 1 while a problem is left, so a
-script can run it after a cutover or a crash. -repair finishes the
-deletions.
+		name: "verify", synopsis: "[-repair]", short: "check the store's invariants; -repair fixes what it finds", config: true,
+		long: `Verify checks the store's invariants: account deletions left half done
+(a crash, a timeout), task counters that disagree with the tasks, and, on
+DynamoDB, items the legacy app or an interrupted migration left. It prints
+one line per problem and a summary, and exits 1 while a problem is left,
+so a script can run it after a cutover or a crash. -repair fixes what it
+finds.
 
 With the embedded store it opens the database itself: stop the server
 first (it holds the database's lock).`,
 		setup: verifyFlags,
+	},
+	{
+		name: "migrate-legacy", synopsis: "[-dry-run] [-decrypt-command CMD] [-rate N]", config: true,
+		short: "take the legacy app's DynamoDB tables over in place",
+		long: `Migrate-legacy takes the legacy app's DynamoDB tables (USERS_TABLE and
+TASKS_TABLE, STORE=dynamodb) over in place: it adds taskapi's indexes
+(create-tables), then maps every item to taskapi's layout. -dry-run
+changes nothing and prints what would change. The runbook is
+docs/migration.md.`,
+		setup: migrateLegacyFlags,
 	},
 	{
 		name: "version", short: "print the module version, commit and Go version",
@@ -162,7 +174,7 @@ The commands are:
 
 `)
 	for _, c := range commands {
-		fmt.Fprintf(w, "\t%-14s %s\n", c.name, c.short)
+		fmt.Fprintf(w, "\t%-15s %s\n", c.name, c.short)
 	}
 	fmt.Fprint(w, `
 With no command, taskapi serves. Use "taskapi help <command>" or

@@ -30,6 +30,8 @@ type userJSON struct {
 	CreatedAt        time.Time `json:"created_at"`
 	Sessions         string    `json:"sessions,omitempty"`
 	DeletedAt        time.Time `json:"deleted_at,omitzero"`
+	PasswordReset    bool      `json:"password_reset_required,omitempty"`
+	DuplicateEmail   bool      `json:"duplicate_email,omitempty"`
 }
 
 func toUserJSON(u core.User) userJSON {
@@ -43,20 +45,24 @@ func toUserJSON(u core.User) userJSON {
 		CreatedAt:        u.CreatedAt,
 		Sessions:         u.Sessions.Encode(),
 		DeletedAt:        u.DeletedAt,
+		PasswordReset:    u.NeedsPasswordReset,
+		DuplicateEmail:   u.DuplicateEmail,
 	}
 }
 
 func (u userJSON) user() core.User {
 	return core.User{
-		ID:               u.ID,
-		Username:         core.Username(u.Username),
-		Email:            core.Email(u.Email),
-		PasswordHash:     u.PasswordHash,
-		Role:             core.Role(u.Role),
-		ActivationStatus: core.ActivationStatus(u.ActivationStatus),
-		CreatedAt:        u.CreatedAt,
-		Sessions:         core.SessionSetOf(u.Sessions),
-		DeletedAt:        u.DeletedAt,
+		ID:                 u.ID,
+		Username:           core.Username(u.Username),
+		Email:              core.Email(u.Email),
+		PasswordHash:       u.PasswordHash,
+		Role:               core.Role(u.Role),
+		ActivationStatus:   core.ActivationStatus(u.ActivationStatus),
+		CreatedAt:          u.CreatedAt,
+		Sessions:           core.SessionSetOf(u.Sessions),
+		DeletedAt:          u.DeletedAt,
+		NeedsPasswordReset: u.PasswordReset,
+		DuplicateEmail:     u.DuplicateEmail,
 	}
 }
 

@@ -55,6 +55,9 @@ const (
 
 	attrSessions  = "sessions"
 	attrDeletedAt = "deleted_at"
+	attrPassword  = "password"
+	attrReset     = "password_reset_required"
+	attrDuplicate = "duplicate_email"
 	attrExpiresAt = "expires_at" // the users table's TTL attribute (session items)
 
 	emailGuardPrefix = "EMAIL#"
@@ -100,8 +103,10 @@ type userItem struct {
 	Role             string `dynamodbav:"role"`
 	ActivationStatus string `dynamodbav:"activation_status"`
 	CreatedAt        string `dynamodbav:"created_at"`
-	Sessions         string `dynamodbav:"sessions,omitempty"`   // core.SessionSet's encoding
-	DeletedAt        string `dynamodbav:"deleted_at,omitempty"` // the deletion has begun (core/account.go)
+	Sessions         string `dynamodbav:"sessions,omitempty"`                // core.SessionSet's encoding
+	DeletedAt        string `dynamodbav:"deleted_at,omitempty"`              // the deletion has begun (core/account.go)
+	PasswordReset    bool   `dynamodbav:"password_reset_required,omitempty"` // migrate-legacy could not convert the password
+	DuplicateEmail   bool   `dynamodbav:"duplicate_email,omitempty"`         // migrate-legacy: an older user has the address
 }
 
 // guardItem reserves an email for its owner.
@@ -130,6 +135,7 @@ func toUserItem(u core.User) userItem {
 		UserID: u.ID, Username: string(u.Username), Email: string(u.Email), Password: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: formatTime(u.CreatedAt),
 		Sessions: u.Sessions.Encode(), DeletedAt: formatOptionalTime(u.DeletedAt),
+		PasswordReset: u.NeedsPasswordReset, DuplicateEmail: u.DuplicateEmail,
 	}
 }
 
@@ -141,9 +147,12 @@ func formatOptionalTime(t time.Time) string {
 }
 
 func (it userItem) user() (core.User, error) {
-	created, err := parseTime(it.CreatedAt)
-	if err != nil {
-		return core.User{}, fmt.Errorf("dynamo: user %s: bad created_at: %w", it.UserID, err)
+	var created time.Time
+	var err error
+	if it.CreatedAt != "" { // the legacy app stored none (migrate-legacy adds it)
+		if created, err = parseTime(it.CreatedAt); err != nil {
+			return core.User{}, fmt.Errorf("dynamo: user %s: bad created_at: %w", it.UserID, err)
+		}
 	}
 	var deleted time.Time
 	if it.DeletedAt != "" {
@@ -155,6 +164,7 @@ func (it userItem) user() (core.User, error) {
 		ID: it.UserID, Username: core.Username(it.Username), Email: core.Email(it.Email), PasswordHash: it.Password,
 		Role: core.Role(it.Role), ActivationStatus: core.ActivationStatus(it.ActivationStatus), CreatedAt: created,
 		Sessions: core.SessionSetOf(it.Sessions), DeletedAt: deleted,
+		NeedsPasswordReset: it.PasswordReset, DuplicateEmail: it.DuplicateEmail,
 	}, nil
 }
 

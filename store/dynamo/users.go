@@ -203,7 +203,8 @@ func userSet(p core.UserPatch) *expression.UpdateBuilder {
 		add("username", string(*p.Username))
 	}
 	if p.PasswordHash != nil {
-		add("password", *p.PasswordHash)
+		add(attrPassword, *p.PasswordHash)
+		*set = set.Remove(expression.Name(attrReset)) // a new password is the reset
 	}
 	if p.Role != nil {
 		add("role", string(*p.Role))
@@ -259,6 +260,9 @@ func (s *Store) updateUserTx(ctx context.Context, cur core.User, p core.UserPatc
 		}
 		set = &b
 	}
+	if cur.DuplicateEmail && !after.DuplicateEmail && set != nil {
+		*set = set.Remove(expression.Name(attrDuplicate))
+	}
 	if set == nil {
 		return cur, nil
 	}
@@ -296,14 +300,14 @@ func (s *Store) updateUserTx(ctx context.Context, cur core.User, p core.UserPatc
 		if err != nil {
 			return core.User{}, err
 		}
-		items = append(items,
-			txItem{"oldGuard", types.TransactWriteItem{Delete: &types.Delete{
+		if !cur.DuplicateEmail { // a duplicate's old address is its elder's
+			items = append(items, txItem{"oldGuard", types.TransactWriteItem{Delete: &types.Delete{
 				TableName: &s.tables.Users, Key: userKey(guardKey(oldKey)),
 				ConditionExpression: oldGuard.Condition(), ExpressionAttributeNames: oldGuard.Names(),
 				ExpressionAttributeValues: oldGuard.Values(),
-			}}},
-			txItem{"newGuard", putGuard},
-		)
+			}}})
+		}
+		items = append(items, txItem{"newGuard", putGuard})
 	}
 	wasActiveAdmin, isActiveAdmin := cur.IsAdmin() && cur.IsActive(), after.IsAdmin() && after.IsActive()
 	if wasActiveAdmin != isActiveAdmin {

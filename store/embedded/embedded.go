@@ -112,6 +112,8 @@ type userRecord struct {
 	CreatedAt        time.Time  `json:"created_at"`
 	Sessions         string     `json:"sessions,omitempty"`   // core.SessionSet's encoding
 	DeletedAt        *time.Time `json:"deleted_at,omitempty"` // the deletion has begun (core/account.go)
+	PasswordReset    bool       `json:"password_reset_required,omitempty"`
+	DuplicateEmail   bool       `json:"duplicate_email,omitempty"`
 }
 
 func toUserRecord(u core.User) userRecord {
@@ -119,6 +121,7 @@ func toUserRecord(u core.User) userRecord {
 		ID: u.ID, Username: string(u.Username), Email: string(u.Email), PasswordHash: u.PasswordHash,
 		Role: string(u.Role), ActivationStatus: string(u.ActivationStatus), CreatedAt: u.CreatedAt.UTC(),
 		Sessions: u.Sessions.Encode(), DeletedAt: timePtr(u.DeletedAt),
+		PasswordReset: u.NeedsPasswordReset, DuplicateEmail: u.DuplicateEmail,
 	}
 }
 
@@ -135,6 +138,7 @@ func (r userRecord) user() core.User {
 		ID: r.ID, Username: core.Username(r.Username), Email: core.Email(r.Email), PasswordHash: r.PasswordHash,
 		Role: core.Role(r.Role), ActivationStatus: core.ActivationStatus(r.ActivationStatus), CreatedAt: r.CreatedAt,
 		Sessions: core.SessionSetOf(r.Sessions), DeletedAt: deref(r.DeletedAt),
+		NeedsPasswordReset: r.PasswordReset, DuplicateEmail: r.DuplicateEmail,
 	}
 }
 
@@ -355,8 +359,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 			if owner := emails.Get(key); owner != nil && string(owner) != id {
 				return core.ErrConflict
 			}
-			if err := emails.Delete([]byte(before.Email.Key())); err != nil {
-				return err
+			if owner := emails.Get([]byte(before.Email.Key())); string(owner) == id {
+				if err := emails.Delete([]byte(before.Email.Key())); err != nil {
+					return err
+				}
 			}
 			if err := emails.Put(key, []byte(id)); err != nil {
 				return err
