@@ -2,7 +2,8 @@
 #
 # The taskapi Lambda image: one static Go binary on the AWS base image for
 # custom runtimes. Build for the function's architecture (terraform variable
-# `architecture`, default arm64):
+# `architecture`, default arm64; `terraform output -raw image_platform` is
+# linux/arm64 or linux/amd64):
 #
 #   docker buildx build --platform linux/arm64 --provenance=false -t taskapi:dev .
 #
@@ -13,10 +14,14 @@
 # configuration from the environment the Lambda runtime sets, without the
 # SDK's credential chain (internal/awsconf).
 
-# The builder runs natively and cross-compiles: no emulation for arm64 images.
+# The builder runs natively ($BUILDPLATFORM) and cross-compiles for the
+# platform the image is built for (--platform): no emulation. TARGETOS and
+# TARGETARCH come from --platform only if declared WITHOUT a default: a
+# default would win over it (docker/buildx#510), and an x86_64 image would
+# get an arm64 bootstrap ("exec format error"). internal/infratest checks it.
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
-ARG TARGETOS=linux
-ARG TARGETARCH=arm64
+ARG TARGETOS
+ARG TARGETARCH
 WORKDIR /src
 
 COPY go.mod go.sum ./

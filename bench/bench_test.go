@@ -34,8 +34,11 @@ const (
 // env is the whole HTTP handler (server.New, as main builds it, access log
 // included) over an embedded store with one user owning tasks tasks.
 type env struct {
-	h     http.Handler
-	token string
+	h        http.Handler
+	token    string
+	svc      *core.Service
+	tokens   *core.Tokens
+	sessions int // logins so far
 }
 
 func newEnv(tb testing.TB, kind storeKind, tasks int) *env {
@@ -55,17 +58,8 @@ func newEnv(tb testing.TB, kind storeKind, tasks int) *env {
 		tb.Cleanup(func() { _ = rdb.Close() })
 		store = cache.New(st, rdb, cache.Options{})
 	}
-	svc := core.NewService(core.Config{
-		Store:        store,
-		Hasher:       core.NewHasher("", &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 0),
-		Tokens:       core.NewTokens([]byte("a-32-byte-bench-secret-........."), time.Hour, nil),
-		CursorSecret: []byte("cursor"),
-	})
+	e, u := newUser(tb, store)
 	ctx := context.Background()
-	u, err := svc.Register(ctx, core.RegisterInput{Username: "bench", Email: "bench@example.com", Password: "s3cret!pw"})
-	if err != nil {
-		tb.Fatal(err)
-	}
 	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range tasks {
 		t := core.Task{
@@ -77,11 +71,37 @@ func newEnv(tb testing.TB, kind storeKind, tasks int) *env {
 			tb.Fatal(err)
 		}
 	}
-	p, err := svc.Login(ctx, "bench@example.com", "s3cret!pw")
+	e.login(tb)
+	return e
+}
+
+// newUser is the whole HTTP handler over store, with one user, not logged in.
+func newUser(tb testing.TB, store core.Store) (*env, core.User) {
+	tb.Helper()
+	tokens := core.NewTokens([]byte("a-32-byte-bench-secret-........."), time.Hour, nil)
+	svc := core.NewService(core.Config{
+		Store:        store,
+		Hasher:       core.NewHasher("", &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 0),
+		Tokens:       tokens,
+		CursorSecret: []byte("cursor"),
+	})
+	u, err := svc.Register(context.Background(), core.RegisterInput{Username: "bench", Email: "bench@example.com", Password: "s3cret!pw"})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &env{h: server.New(svc, server.Options{Logger: logging.New(io.Discard, "json", "info")}), token: p.AccessToken}
+	h := server.New(svc, server.Options{Logger: logging.New(io.Discard, "json", "info")})
+	return &env{h: h, svc: svc, tokens: tokens}, u
+}
+
+// login starts a session of the user; its access token becomes e.token.
+func (e *env) login(tb testing.TB) {
+	tb.Helper()
+	p, err := e.svc.Login(context.Background(), "bench@example.com", "s3cret!pw")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.token = p.AccessToken
+	e.sessions++
 }
 
 // request is one request a client repeats.
@@ -94,7 +114,10 @@ var (
 )
 
 // do serves r and fails unless the answer is 200.
-func (e *env) do(tb testing.TB, r request) {
+func (e *env) do(tb testing.TB, r request) { e.doAs(tb, r, e.token) }
+
+// doAs serves r with token and fails unless the answer is 200.
+func (e *env) doAs(tb testing.TB, r request, token string) {
 	var body io.Reader
 	if r.body != "" {
 		body = strings.NewReader(r.body)
@@ -103,7 +126,7 @@ func (e *env) do(tb testing.TB, r request) {
 	if r.body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("Authorization", "Bearer "+e.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, req)
 	if w.Code != http.StatusOK || strings.Contains(w.Body.String(), `"errors"`) {

@@ -4,8 +4,9 @@
 #
 # Builds ./cmd/taskapi, starts it on a free port over a fresh embedded store,
 # installs the locked Node packages if needed, runs `node --test` with the
-# server's URL in TASKAPI_URL, and stops the server. Screenshots go to
-# test-output/clients/. Exits non-zero when anything fails.
+# server's URL in TASKAPI_URL (and its JWT secret in TASKAPI_JWT_SECRET),
+# and stops the server. Screenshots go to test-output/clients/. Exits
+# non-zero when anything fails.
 #
 # TASKAPI_BIN=/path/to/taskapi skips the build and tests that binary.
 set -euo pipefail
@@ -56,13 +57,15 @@ free_port() {
 }
 
 # Start taskapi with a clean environment: the embedded store in a temporary
-# directory, development mode (generated secrets, introspection on, CORS
-# open to any origin), registration limits off (the tests register many
-# users from one address).
+# directory, development mode (introspection on, CORS open to any origin),
+# registration limits off (the tests register many users from one address).
+# The JWT secret is this run's own and the tests know it: they sign expired
+# access tokens instead of waiting JWT_TTL (a minute at least) for one.
+jwt_secret=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')
 url=""
 for attempt in 1 2 3; do
 	port=$(free_port)
-	env -i PATH="$PATH" HOME="${HOME:-/tmp}" ENVIRONMENT=development PORT="$port" \
+	env -i PATH="$PATH" HOME="${HOME:-/tmp}" ENVIRONMENT=development PORT="$port" JWT_SECRET="$jwt_secret" \
 		RATE_LIMIT_REGISTER=off RATE_LIMIT_REGISTER_ALL=off RATE_LIMIT_LOGIN=off RATE_LIMIT_LOGIN_ACCOUNT=off \
 		DATA_DIR="$tmp/data-$attempt" LOG_LEVEL=warn "$bin" serve >"$tmp/server.log" 2>&1 &
 	pid=$!
@@ -86,7 +89,7 @@ fi
 say "taskapi is up at $url"
 
 status=0
-(cd "$here" && TASKAPI_URL=$url TEST_OUTPUT_DIR="$root/test-output/clients" \
+(cd "$here" && TASKAPI_URL=$url TASKAPI_JWT_SECRET=$jwt_secret TEST_OUTPUT_DIR="$root/test-output/clients" \
 	node --test --test-reporter=spec test/*.test.js) || status=$?
 if [ "$status" -ne 0 ]; then
 	say "FAILED (exit $status); taskapi's log:"

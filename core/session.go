@@ -147,9 +147,14 @@ func (s SessionSet) IDs(now time.Time) []string {
 // AcceptsLegacy reports whether an access token without a session, issued
 // at iat, may still be used: tokens of the legacy app and of taskapi's
 // first release carry none; they stay valid until they expire, unless the
-// user's sessions were all ended after they were issued.
+// user's sessions were all ended after they were issued. A token without
+// an issue time (the legacy app may not have set iat) cannot be dated: it
+// is accepted only while the user's sessions have never all been ended.
 func (s SessionSet) AcceptsLegacy(iat time.Time) bool {
 	validAfter, _ := s.decode()
+	if iat.IsZero() {
+		return validAfter == 0
+	}
 	return iat.UnixMilli() >= validAfter
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/taskapi/taskapi/core"
 )
 
@@ -361,6 +363,27 @@ func TestLegacyTokensWithoutASession(t *testing.T) {
 	p := login(t, f, "old@example.com", pw)
 	if !works(f, fresh) || !works(f, p.AccessToken) {
 		t.Fatal("logging out one legacy token ended later ones or new sessions")
+	}
+}
+
+// A legacy token with no iat cannot be dated: accepted until the user's
+// sessions are ended once, then never again.
+func TestLegacyTokensWithoutAnIssueTime(t *testing.T) {
+	c := &clock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	f := newFixture(t, withClock(c))
+	u, ctx := f.user(t, "undated")
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": u.ID, "exp": c.Now().Add(time.Hour).Unix()}).
+		SignedString([]byte("service-test-secret-service-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !works(f, tok) {
+		t.Fatal("an undated legacy token is refused")
+	}
+	c.advance(time.Second)
+	wantCode(t, f.svc.LogoutEverywhere(ctx), "", "")
+	if works(f, tok) {
+		t.Fatal("an undated legacy token survived logoutEverywhere")
 	}
 }
 

@@ -6,6 +6,8 @@
 #
 #   scripts/bench.sh           the full run (about 8 minutes on 2 cores)
 #   scripts/bench.sh -quick    a short run (about 2 minutes)
+#   scripts/bench.sh migration the legacy migration at 10,000 users and 100,000
+#                              tasks on DynamoDB Local (docs/migration.md; ~5 min)
 #
 # It only reports: nothing fails on a slow machine. It is not part of CI.
 set -euo pipefail
@@ -36,4 +38,7 @@ fi
 export TASKAPI_DYNAMODB_LOCAL_DIR
 export TASKAPI_REDIS_SERVER="${TASKAPI_REDIS_SERVER:-$(command -v redis-server)}"
 
+if [ "${1:-}" = migration ]; then
+  exec env TASKAPI_BENCH_MIGRATION=1 go test -count=1 -v -timeout 60m -run '^TestMigrationScale$' ./store/dynamo/
+fi
 exec go run ./bench/suite "$@"

@@ -60,7 +60,8 @@ apt_install() {
 step "tools"
 command -v redis-server >/dev/null || { echo "installing redis-server"; apt_install redis-server; }
 command -v java >/dev/null || { echo "installing Java 17"; apt_install openjdk-17-jre-headless; }
-command -v terraform >/dev/null || { echo "building terraform 1.5.7 (about 2 minutes, once)"; GOBIN="$cache/bin" GOFLAGS=-buildvcs=false go install github.com/hashicorp/terraform@v1.5.7; }
+# terraform test with mock_provider (internal/infratest) needs 1.7 or later.
+command -v terraform >/dev/null || { echo "building terraform 1.11.4 (about 2 minutes, once)"; GOBIN="$cache/bin" GOFLAGS=-buildvcs=false go install github.com/hashicorp/terraform@v1.11.4; }
 if [ ! -x "$cache/bin/aws-lambda-rie" ]; then
   echo "building the Lambda Runtime Interface Emulator"
   GOBIN="$cache/bin" go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d

@@ -40,10 +40,11 @@ data "aws_iam_policy_document" "lambda" {
     resources = local.dynamodb_resources
   }
 
+  # The one SSM call the function makes (internal/lambdaserve/ssm.go).
   statement {
     sid       = "ReadOwnSecrets"
     effect    = "Allow"
-    actions   = ["ssm:GetParameter", "ssm:GetParameters"]
+    actions   = ["ssm:GetParameters"]
     resources = [local.jwt_secret_parameter_arn, local.pass_secret_key_parameter_arn]
   }
 

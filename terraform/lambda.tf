@@ -43,13 +43,28 @@ resource "aws_lambda_function" "api" {
     }
   }
 
+  # Everything a cold start needs but the function's arguments do not
+  # reference: without these, Terraform may create the function (and API
+  # Gateway route traffic to it) while its network path or its permissions
+  # are still being created, and the first cold starts fail.
   depends_on = [
     aws_cloudwatch_log_group.lambda,
     aws_iam_role_policy.lambda,
     aws_ecr_repository_policy.app,
+    # its secrets, and the KMS grants that let it decrypt them
     aws_ssm_parameter.jwt_secret,
     aws_ssm_parameter.pass_secret_key,
-    data.aws_ssm_parameter.jwt_secret,
-    data.aws_ssm_parameter.pass_secret_key,
+    data.aws_ssm_parameters_by_path.secrets,
+    aws_kms_grant.secrets,
+    # its network: routes to DynamoDB, the SSM endpoint, and the
+    # security-group rules that open the way to them and to Redis
+    aws_route_table_association.private,
+    aws_vpc_endpoint.dynamodb,
+    aws_vpc_endpoint.ssm,
+    aws_vpc_security_group_egress_rule.lambda_to_dynamodb,
+    aws_vpc_security_group_egress_rule.lambda_to_endpoints,
+    aws_vpc_security_group_egress_rule.lambda_to_redis,
+    aws_vpc_security_group_ingress_rule.endpoints_from_lambda,
+    aws_vpc_security_group_ingress_rule.redis_from_lambda,
   ]
 }

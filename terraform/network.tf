@@ -30,6 +30,13 @@ resource "aws_subnet" "private" {
   tags = {
     Name = "${local.prefix}-private-${local.azs[count.index]}"
   }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.usable_azs) >= 2
+      error_message = "${var.region} has fewer than two availability zones that are not opt-in zones and offer the SSM interface endpoint (found ${jsonencode(local.usable_azs)}): the VPC needs two."
+    }
+  }
 }
 
 resource "aws_route_table" "private" {

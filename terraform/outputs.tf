@@ -41,11 +41,19 @@ output "redis_endpoint" {
 output "jwt_secret_parameter_name" {
   description = "SSM SecureString parameter holding JWT_SECRET."
   value       = local.jwt_secret_parameter_name
+
+  # Also set by the first deploy's targeted apply (README), which only
+  # evaluates outputs that depend on its target.
+  depends_on = [aws_ecr_repository.app]
 }
 
 output "pass_secret_key_parameter_name" {
   description = "SSM SecureString parameter holding PASS_SECRET_KEY."
   value       = local.pass_secret_key_parameter_name
+
+  # Also set by the first deploy's targeted apply (README), which only
+  # evaluates outputs that depend on its target.
+  depends_on = [aws_ecr_repository.app]
 }
 
 output "vpc_id" {
@@ -61,4 +69,22 @@ output "private_subnet_ids" {
 output "lambda_security_group_id" {
   description = "Security group of the Lambda: the only one Redis and the SSM endpoint admit."
   value       = aws_security_group.lambda.id
+}
+
+output "region" {
+  description = "AWS region of the deployment (for the aws CLI: --region)."
+  value       = var.region
+
+  # Also set by the first deploy's targeted apply (README), which only
+  # evaluates outputs that depend on its target.
+  depends_on = [aws_ecr_repository.app]
+}
+
+output "image_platform" {
+  description = "The docker buildx --platform to build the image for: linux/arm64 or linux/amd64, following architecture."
+  value       = var.architecture == "x86_64" ? "linux/amd64" : "linux/arm64"
+
+  # Also set by the first deploy's targeted apply (README), which only
+  # evaluates outputs that depend on its target.
+  depends_on = [aws_ecr_repository.app]
 }

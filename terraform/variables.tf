@@ -9,9 +9,12 @@ variable "name" {
   type        = string
   default     = "taskapi"
 
+  # What every name built from it accepts: ElastiCache ids (<name>-<stage>-redis)
+  # start with a letter and have no "--" and no trailing hyphen; SSM
+  # parameter names (/<name>/...) cannot start with "aws" or "ssm".
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.name))
-    error_message = "name must be 2-20 lowercase letters, digits or hyphens, starting with a letter."
+    condition     = length(var.name) >= 2 && length(var.name) <= 20 && can(regex("^[a-z](-?[a-z0-9])+$", var.name)) && !can(regex("^(aws|ssm)", var.name))
+    error_message = "name must be 2-20 lowercase letters, digits or single hyphens, start with a letter, not end with a hyphen, and not start with aws or ssm."
   }
 }
 
@@ -76,9 +79,20 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "lambda_reserved_concurrency" {
-  description = "Reserved concurrent executions of the Lambda (caps its scale and DynamoDB/Redis load); -1 means no reservation."
+  description = "Reserved concurrent executions of the Lambda (caps its scale and DynamoDB/Redis load, and how many cold starts can read SSM at once); -1 means no reservation."
   type        = number
   default     = -1
+
+  validation {
+    condition     = var.lambda_reserved_concurrency == -1 || (var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency)
+    error_message = "lambda_reserved_concurrency must be -1 (no reservation) or a whole number of at least 1 (0 would stop the function)."
+  }
+}
+
+variable "ssm_high_throughput" {
+  description = "Turn on Parameter Store's higher throughput for the account and region (aws_ssm_service_setting; paid per call, and destroying the deployment turns it off for every application there). Every cold start makes one GetParameters call, and the default shared quota is 40 calls per second."
+  type        = bool
+  default     = false
 }
 
 variable "log_retention_days" {
@@ -104,15 +118,37 @@ variable "log_level" {
 }
 
 variable "jwt_ttl" {
-  description = "Lifetime of issued access tokens (JWT_TTL): a Go duration such as 30m or 1h, or seconds."
+  description = "Lifetime of issued access tokens (JWT_TTL): a Go duration such as 30m or 1h, or seconds; 1m to 168h."
   type        = string
   default     = "1h"
+
+  # config.Load refuses JWT_TTL outside 1m..720h and above SESSION_IDLE_TTL
+  # (168h: this module leaves it at its default), and would then fail every
+  # cold start. timeadd parses Go durations exactly as time.ParseDuration
+  # does; a plain number is seconds (config/config.go duration).
+  validation {
+    condition = try(
+      timecmp(timeadd("2000-01-01T00:00:00Z", can(regex("^[-+]?[0-9]+$", var.jwt_ttl)) ? "${var.jwt_ttl}s" : var.jwt_ttl), "2000-01-01T00:01:00Z") >= 0 &&
+      timecmp(timeadd("2000-01-01T00:00:00Z", can(regex("^[-+]?[0-9]+$", var.jwt_ttl)) ? "${var.jwt_ttl}s" : var.jwt_ttl), "2000-01-08T00:00:00Z") <= 0,
+      false
+    )
+    error_message = "jwt_ttl must be a Go duration (30m, 1h, 1h30m) or a number of seconds, between 1m and 168h (the application's SESSION_IDLE_TTL)."
+  }
 }
 
 variable "cors_allowed_origins" {
   description = "Browser origins allowed by CORS (CORS_ALLOWED_ORIGINS), e.g. [\"https://app.example.com\"]; empty allows any origin (tokens are bearer headers, not cookies)."
   type        = list(string)
   default     = []
+
+  # What config.Load accepts (CORS_ALLOWED_ORIGINS, config/config.go
+  # origins): "*" or scheme://host[:port] with scheme http or https and no
+  # path, a trailing slash allowed. The list is joined with commas, so an
+  # origin cannot hold one.
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : o == "*" || can(regex("^https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?/?$", o))])
+    error_message = "cors_allowed_origins must hold \"*\" or origins such as https://app.example.com (http or https, a host, an optional port, no path)."
+  }
 }
 
 variable "graphql_introspection" {
@@ -140,14 +176,23 @@ variable "dynamodb_deletion_protection" {
 }
 
 variable "vpc_cidr" {
-  description = "CIDR block of the VPC; the two private subnets take the first two /20 of it."
+  description = "CIDR block of the VPC, /16 to /19; the two private subnets take the first two /20 of it."
   type        = string
   default     = "10.40.0.0/16"
 
+  # AWS accepts IPv4 VPC blocks from /16 to /28, written as the network
+  # address (the provider refuses 10.40.1.0/16); the two /20 subnets need
+  # /19 or larger.
   validation {
-    condition     = can(cidrhost(var.vpc_cidr, 0)) && can(regex("/([0-9]|1[0-8])$", var.vpc_cidr))
-    error_message = "vpc_cidr must be a CIDR block of /18 or larger."
+    condition     = can(regex("^[0-9.]+/(1[6-9])$", var.vpc_cidr)) && try(cidrsubnet(var.vpc_cidr, 0, 0) == var.vpc_cidr, false)
+    error_message = "vpc_cidr must be an IPv4 network address with a prefix from /16 to /19, e.g. 10.40.0.0/16."
   }
+}
+
+variable "excluded_availability_zone_ids" {
+  description = "Availability zone ids (e.g. use1-az3) the subnets must not use, such as zones where Lambda or the Redis node type is not offered; the first two remaining regular zones offering the SSM endpoint are used."
+  type        = list(string)
+  default     = []
 }
 
 variable "redis_node_type" {
@@ -168,21 +213,38 @@ variable "redis_num_cache_clusters" {
 }
 
 variable "redis_engine_version" {
-  description = "Redis engine version of the ElastiCache replication group."
+  description = "Redis engine version of the ElastiCache replication group (6.x or 7.x); the parameter group family follows it."
   type        = string
   default     = "7.1"
+
+  validation {
+    condition     = can(regex("^(6\\.[02x]|7\\.[0-9]+)$", var.redis_engine_version))
+    error_message = "redis_engine_version must be an ElastiCache Redis version such as 7.1, 7.0, 6.2 or 6.x."
+  }
 }
 
 variable "create_secret_parameters" {
-  description = "true: Terraform generates JWT_SECRET and PASS_SECRET_KEY (random_password) and stores them as SSM SecureString parameters; the values are then in Terraform state. false (default): you create the two parameters yourself before apply (docs/deploy.md) and no secret ever enters state."
+  description = "true: Terraform generates JWT_SECRET and PASS_SECRET_KEY (Secrets Manager GetRandomPassword, no hashicorp/random) and stores them as SSM SecureString parameters; the values are then in Terraform state. false (default): you create the two parameters yourself before the full plan (README, docs/deploy.md) and no secret ever enters state."
   type        = bool
   default     = false
 }
 
 variable "secrets_kms_key_arn" {
-  description = "ARN of a customer-managed KMS key encrypting the two SecureString parameters; null means the AWS-managed key alias/aws/ssm (which needs no extra IAM grant)."
+  description = "ARN of a customer-managed KMS key encrypting the two SecureString parameters (a symmetric key in the deployment's region; the Lambda's role gets kms:Decrypt through SSM and a KMS grant per parameter); null means the AWS-managed key alias/aws/ssm (which needs no extra grant)."
   type        = string
   default     = null
+
+  # A key ARN, not an alias or a key id: IAM statements and grants name the key.
+  validation {
+    condition     = var.secrets_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.secrets_kms_key_arn))
+    error_message = "secrets_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias or a key id."
+  }
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. SNS topics) the CloudWatch alarms notify when they fire and when they recover."
+  type        = list(string)
+  default     = []
 }
 
 variable "api_throttling_rate_limit" {
@@ -198,9 +260,25 @@ variable "api_throttling_burst_limit" {
 }
 
 variable "ecr_keep_images" {
-  description = "How many images the ECR lifecycle policy keeps (older ones expire; untagged ones after 7 days). Keep enough for rollbacks."
+  description = "How many images the ECR lifecycle policy keeps (older ones expire; untagged ones after 7 days). The running image_tag and ecr_protected_image_tags never expire."
   type        = number
   default     = 20
+
+  validation {
+    condition     = var.ecr_keep_images >= 1 && floor(var.ecr_keep_images) == var.ecr_keep_images
+    error_message = "ecr_keep_images must be a whole number of at least 1."
+  }
+}
+
+variable "ecr_protected_image_tags" {
+  description = "Image tags the ECR lifecycle policy never expires besides the running image_tag, e.g. the previous release you would roll back to."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for t in var.ecr_protected_image_tags : can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", t))])
+    error_message = "ecr_protected_image_tags must hold valid Docker tags."
+  }
 }
 
 variable "ecr_force_delete" {

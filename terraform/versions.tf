@@ -6,10 +6,10 @@ terraform {
       source  = "hashicorp/aws"
       version = "~> 5.70"
     }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
-    }
+    # No hashicorp/random: the AWS provider is the only one this module
+    # needs (the secrets come from Secrets Manager's GetRandomPassword, see
+    # secrets.tf), so it validates and tests with nothing but the AWS
+    # provider installed (terraform init -plugin-dir, internal/infratest).
   }
 
   # State holds resource ids and, only with create_secret_parameters = true,

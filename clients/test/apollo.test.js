@@ -8,6 +8,7 @@ import { CombinedGraphQLErrors, gql } from '@apollo/client';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 
 import { createApolloClient } from '../src/apollo.js';
+import { createSession } from '../src/session.js';
 import { GRAPHQL, PASSWORD, createTasks, signUp, uniqueEmail } from './helpers.js';
 
 // Every request the clients send, as the server saw it asked.
@@ -33,7 +34,7 @@ const REGISTER = gql`
 `;
 const LOGIN = gql`
   mutation Login($email: String!, $password: String!) {
-    login(email: $email, password: $password) { accessToken tokenType user { id username } }
+    login(email: $email, password: $password) { accessToken refreshToken expiresIn tokenType user { id username } }
   }
 `;
 const CREATE_TASK = gql`
@@ -100,8 +101,8 @@ async function codeOf(promise) {
 }
 
 describe('Apollo Client', () => {
-  let token = null;
-  const client = createApolloClient(GRAPHQL, () => token);
+  const session = createSession(GRAPHQL);
+  const client = createApolloClient(GRAPHQL, session);
   const email = uniqueEmail('apollo');
   const titles = ['Plan the sprint', 'Write the tests', 'Fix the build', 'Review the PR', 'Ship it'];
   let tasks = []; // { id, title }
@@ -115,7 +116,7 @@ describe('Apollo Client', () => {
     const { data: { login } } = await client.mutate({ mutation: LOGIN, variables: { email, password: PASSWORD } });
     assert.equal(login.tokenType, 'bearer');
     assert.equal(login.user.id, register.id);
-    token = login.accessToken;
+    session.set(login);
     // Apollo asks for the GraphQL-over-HTTP media type first.
     const last = sent.at(-1);
     assert.equal(last.method, 'POST');
@@ -129,7 +130,7 @@ describe('Apollo Client', () => {
       assert.equal(createTask.status, 'PENDING');
       tasks.push(createTask);
     }
-    assert.equal(sent.at(-1).headers.get('authorization'), `Bearer ${token}`);
+    assert.equal(sent.at(-1).headers.get('authorization'), `Bearer ${session.accessToken}`);
   });
 
   let list; // the watched tasks query
@@ -202,7 +203,7 @@ describe('Apollo Client', () => {
   });
 
   it('reads the error codes of refused calls', async () => {
-    const anonymous = createApolloClient(GRAPHQL, () => null);
+    const anonymous = createApolloClient(GRAPHQL, createSession(GRAPHQL));
     assert.equal(await codeOf(anonymous.query({ query: ME })), 'UNAUTHENTICATED');
     const USERS = gql`query Users { users { totalCount } }`;
     assert.equal(await codeOf(client.query({ query: USERS })), 'FORBIDDEN');
@@ -230,7 +231,7 @@ describe('Apollo Client', () => {
   it('uses automatic persisted queries over GET', async () => {
     const sha256 = (s) => createHash('sha256').update(s).digest('hex');
     const link = new PersistedQueryLink({ sha256, useGETForHashedQueries: true });
-    const apq = createApolloClient(GRAPHQL, () => token);
+    const apq = createApolloClient(GRAPHQL, session);
     apq.setLink(link.concat(apq.link));
     // A query text of its own, so its hash is unknown to the server.
     const query = gql(`query PersistedMe${randomUUID().replaceAll('-', '')} { me { id username } }`);

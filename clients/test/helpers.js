@@ -1,6 +1,6 @@
 // Shared by the tests: where taskapi runs, and a bare-fetch GraphQL caller
 // for setting up data without the client under test.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,11 +46,33 @@ export async function signUp(username) {
     'mutation($in: RegisterInput!) { register(input: $in) { id } }',
     { in: { username, email, password: PASSWORD } },
   );
+  const payload = await logIn(email);
+  return { id: register.id, email, username, token: payload.accessToken, payload };
+}
+
+// logIn logs email's user in with bare fetch: the whole AuthPayload.
+export async function logIn(email) {
   const { login } = await gql(
-    'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+    'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken expiresIn refreshExpiresIn } }',
     { e: email, p: PASSWORD },
   );
-  return { id: register.id, email, username, token: login.accessToken };
+  return login;
+}
+
+// expired returns token as the server would have issued it two minutes
+// earlier (same user, same session): its exp has passed. run-tests.sh gives
+// the server its JWT_SECRET, so an expired token takes no waiting for JWT_TTL
+// (at least a minute).
+export function expired(token) {
+  const secret = process.env.TASKAPI_JWT_SECRET;
+  if (!secret) throw new Error('TASKAPI_JWT_SECRET is not set: run the tests with clients/run-tests.sh');
+  const [header, body] = token.split('.');
+  const claims = JSON.parse(Buffer.from(body, 'base64url'));
+  const ttl = claims.exp - claims.iat;
+  claims.iat = Math.floor(Date.now() / 1000) - ttl - 120;
+  claims.exp = claims.iat + ttl;
+  const signed = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+  return `${signed}.${createHmac('sha256', secret).update(signed).digest('base64url')}`;
 }
 
 // createTasks adds tasks titled titles for token's user, in order.

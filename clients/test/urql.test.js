@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { gql } from '@urql/core';
 
+import { createSession } from '../src/session.js';
 import { createUrqlClient } from '../src/urql.js';
 import { GRAPHQL, PASSWORD, createTasks, signUp, uniqueEmail } from './helpers.js';
 
@@ -30,7 +31,7 @@ const REGISTER = gql`
 `;
 const LOGIN = gql`
   mutation Login($email: String!, $password: String!) {
-    login(email: $email, password: $password) { accessToken }
+    login(email: $email, password: $password) { accessToken refreshToken expiresIn }
   }
 `;
 const CREATE_TASK = gql`
@@ -65,8 +66,8 @@ function code(result) {
 }
 
 describe('urql', () => {
-  let token = null;
-  const client = createUrqlClient(GRAPHQL, () => token);
+  const session = createSession(GRAPHQL);
+  const client = createUrqlClient(GRAPHQL, session);
   const email = uniqueEmail('urql');
   const titles = ['Book the venue', 'Send the invites', 'Order the cake'];
   const ids = [];
@@ -75,7 +76,7 @@ describe('urql', () => {
     const { register } = ok(await client.mutation(REGISTER, { in: { username: 'grace', email, password: PASSWORD } }).toPromise());
     assert.equal(register.email, email);
     const { login } = ok(await client.mutation(LOGIN, { email, password: PASSWORD }).toPromise());
-    token = login.accessToken;
+    session.set(login);
     assert.ok(sent.every((r) => r.method === 'POST'));
   });
 
@@ -85,7 +86,7 @@ describe('urql', () => {
       assert.equal(createTask.status, 'PENDING');
       ids.push(createTask.id);
     }
-    assert.equal(sent.at(-1).headers.get('authorization'), `Bearer ${token}`);
+    assert.equal(sent.at(-1).headers.get('authorization'), `Bearer ${session.accessToken}`);
   });
 
   it('pages through tasks with cursors, each page a GET', async () => {
@@ -129,7 +130,7 @@ describe('urql', () => {
   });
 
   it('reads the error codes of refused calls', async () => {
-    const anonymous = createUrqlClient(GRAPHQL, () => null);
+    const anonymous = createUrqlClient(GRAPHQL, createSession(GRAPHQL));
     assert.equal(code(await anonymous.query(ME, {}).toPromise()), 'UNAUTHENTICATED');
     assert.equal(code(await client.query(gql`query Users { users { totalCount } }`, {}).toPromise()), 'FORBIDDEN');
     const other = await signUp('mallory');

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os/exec"
+	"runtime"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,7 +57,8 @@ func migrateLegacy(ctx context.Context, cfg config.Config, log *slog.Logger, dry
 		Log: func(line string) { fmt.Fprintln(stdout, line) },
 	}
 	if *decrypt != "" {
-		hasher := core.NewHasher(secrets.pepper, nil, 0)
+		// Every core hashes: nothing else runs during a migration.
+		hasher := core.NewHasher(secrets.pepper, nil, runtime.NumCPU())
 		o.Convert = func(ctx context.Context, in []dynamo.LegacyPassword) ([]dynamo.ConvertedPassword, error) {
 			return convertPasswords(ctx, *decrypt, hasher, in, stderr)
 		}
@@ -104,7 +106,8 @@ func convertPasswords(ctx context.Context, command string, hasher *core.Hasher, 
 		return nil, fmt.Errorf("-decrypt-command: %w", err)
 	}
 	out := make([]dynamo.ConvertedPassword, len(in))
-	g, gctx := errgroup.WithContext(ctx)
+	plain := make([]string, len(in))
+	g, _ := errgroup.WithContext(ctx)
 	g.Go(func() error { // write while reading: a pipe holds only so much
 		defer stdin.Close()
 		enc := json.NewEncoder(stdin)
@@ -135,17 +138,30 @@ func convertPasswords(ctx context.Context, command string, hasher *core.Hasher, 
 			case ans.Password == "":
 				out[i].Error = "-decrypt-command answered an empty password"
 			default:
-				h, err := hasher.Hash(gctx, ans.Password)
-				if err != nil {
-					return err
-				}
-				out[i].Hash = h
+				plain[i] = ans.Password
 			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 		return nil
 	})
 	gerr := g.Wait()
+	if gerr == nil {
+		// Hash on every core; each plaintext is dropped once hashed.
+		h, hctx := errgroup.WithContext(ctx)
+		h.SetLimit(runtime.NumCPU())
+		for i := range plain {
+			if plain[i] == "" {
+				continue
+			}
+			h.Go(func() error {
+				hash, err := hasher.Hash(hctx, plain[i])
+				plain[i] = ""
+				out[i].Hash = hash
+				return err
+			})
+		}
+		gerr = h.Wait()
+	}
 	werr := cmd.Wait()
 	if errBytes.n > 0 {
 		fmt.Fprintf(stderr, "taskapi migrate-legacy: -decrypt-command wrote %d bytes to its stderr (not shown: it may hold secrets)\n", errBytes.n)

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
@@ -345,31 +346,35 @@ func TestTerraform_LambdaEnvironmentIsAValidProductionConfig(t *testing.T) {
 // creates (create) or requires to exist, after checking them.
 func secretParameterNames(t *testing.T, m *tfModule, create bool) (jwt, pepper string) {
 	t.Helper()
+	wantRes, wantData := int64(0), int64(1)
+	if create {
+		wantRes, wantData = 1, 0
+	}
+	count := func(b *hclsyntax.Block, what string) int64 {
+		n, _ := m.known(t, attr(t, b.Body, "count"), what+" count").AsBigFloat().Int64()
+		return n
+	}
+	// The existing parameters are listed under their path, never decrypted.
+	data := m.dataSource(t, "aws_ssm_parameters_by_path", "secrets")
+	if m.boolean(t, data.Body, "with_decryption") {
+		t.Errorf("data.aws_ssm_parameters_by_path.secrets decrypts: the plaintext would land in state")
+	}
+	if n := count(data, "parameters_by_path"); n != wantData {
+		t.Errorf("data.aws_ssm_parameters_by_path.secrets count = %d, want %d", n, wantData)
+	}
+	path := m.str(t, data.Body, "path")
 	names := map[string]string{}
 	for _, name := range []string{"jwt_secret", "pass_secret_key"} {
-		res := m.resource(t, "aws_ssm_parameter", name).Body
-		data := m.dataSource(t, "aws_ssm_parameter", name).Body
-		if got := m.str(t, res, "type"); got != "SecureString" {
+		res := m.resource(t, "aws_ssm_parameter", name)
+		if got := m.str(t, res.Body, "type"); got != "SecureString" {
 			t.Errorf("aws_ssm_parameter.%s type = %s, want SecureString", name, got)
 		}
-		if m.boolean(t, data, "with_decryption") {
-			t.Errorf("data.aws_ssm_parameter.%s decrypts: the plaintext would land in state", name)
-		}
-		resCount := m.known(t, attr(t, res, "count"), name+" count")
-		dataCount := m.known(t, attr(t, data, "count"), name+" data count")
-		wantRes, wantData := int64(0), int64(1)
-		if create {
-			wantRes, wantData = 1, 0
-		}
-		if n, _ := resCount.AsBigFloat().Int64(); n != wantRes {
+		if n := count(res, name); n != wantRes {
 			t.Errorf("aws_ssm_parameter.%s count = %d, want %d", name, n, wantRes)
 		}
-		if n, _ := dataCount.AsBigFloat().Int64(); n != wantData {
-			t.Errorf("data.aws_ssm_parameter.%s count = %d, want %d", name, n, wantData)
-		}
-		rn, dn := m.str(t, res, "name"), m.str(t, data, "name")
-		if rn != dn {
-			t.Errorf("aws_ssm_parameter.%s is %s but the data source reads %s", name, rn, dn)
+		rn := m.str(t, res.Body, "name")
+		if dir, _ := filepath.Split(rn); strings.TrimSuffix(dir, "/") != path {
+			t.Errorf("aws_ssm_parameter.%s is %s, outside the path %s the plan checks", name, rn, path)
 		}
 		names[name] = rn
 	}
@@ -417,7 +422,7 @@ func TestTerraform_LambdaRoleIsLeastPrivilege(t *testing.T) {
 	jwt, pepper := secretParameterNames(t, m, false)
 	allowed := map[string][]string{
 		"dynamodb": {"BatchGetItem", "BatchWriteItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"},
-		"ssm":      {"GetParameter", "GetParameters"},
+		"ssm":      {"GetParameters"}, // internal/lambdaserve/ssm.go's one call
 		"logs":     {"CreateLogStream", "PutLogEvents"},
 		"ec2": {"AssignPrivateIpAddresses", "CreateNetworkInterface", "DeleteNetworkInterface",
 			"DescribeNetworkInterfaces", "DescribeSubnets", "UnassignPrivateIpAddresses"},
@@ -618,6 +623,56 @@ func TestTerraform_NetworkIsolation(t *testing.T) {
 	})
 }
 
+// TestTerraform_LambdaWaitsForWhatItsColdStartNeeds: the function's
+// arguments reference its subnets and security group, not the routes,
+// endpoints, rules, grants and secrets its cold start uses, so Terraform
+// could create the function (and the API route traffic to it) first. Every
+// such resource of the module must be in its depends_on, so a resource
+// added later and forgotten fails here.
+func TestTerraform_LambdaWaitsForWhatItsColdStartNeeds(t *testing.T) {
+	m := loadTerraform(t, nil)
+	fn := m.resource(t, "aws_lambda_function", "api").Body
+	deps := map[string]bool{}
+	if a, ok := fn.Attributes["depends_on"]; ok {
+		tuple, ok := a.Expr.(*hclsyntax.TupleConsExpr)
+		if !ok {
+			t.Fatal("depends_on is not a list")
+		}
+		for _, e := range tuple.Exprs {
+			deps[strings.Join(refs(e), ",")] = true
+		}
+	}
+	needed := map[string]bool{ // resource types the cold start uses
+		"aws_route_table_association":         true,
+		"aws_vpc_endpoint":                    true,
+		"aws_vpc_security_group_egress_rule":  true,
+		"aws_vpc_security_group_ingress_rule": true,
+		"aws_kms_grant":                       true,
+		"aws_ssm_parameter":                   true,
+		"aws_iam_role_policy":                 true,
+		"aws_ecr_repository_policy":           true,
+		"aws_cloudwatch_log_group":            true,
+	}
+	neededData := map[string]bool{"aws_ssm_parameters_by_path": true}
+	var want []string
+	for _, b := range m.blocks {
+		switch {
+		case b.Type == "resource" && needed[b.Labels[0]]:
+			if b.Labels[0] == "aws_cloudwatch_log_group" && b.Labels[1] != "lambda" {
+				continue // the API's access logs
+			}
+			want = append(want, b.Labels[0]+"."+b.Labels[1])
+		case b.Type == "data" && neededData[b.Labels[0]]:
+			want = append(want, "data."+b.Labels[0]+"."+b.Labels[1])
+		}
+	}
+	for _, w := range want {
+		if !deps[w] {
+			t.Errorf("aws_lambda_function.api does not depend on %s: its first cold starts could run before it exists", w)
+		}
+	}
+}
+
 // optRefs are the references of body's attribute name, if it has one.
 func optRefs(body *hclsyntax.Body, name string) []string {
 	if a, ok := body.Attributes[name]; ok {
@@ -729,9 +784,10 @@ func TestTerraform_VariablesAndOutputsAreDocumented(t *testing.T) {
 	}
 }
 
-// TestTerraform_Formatted runs `terraform fmt -check` (offline) when the
-// terraform binary is available.
-func TestTerraform_Formatted(t *testing.T) {
+// terraformBin is the terraform binary: TASKAPI_TERRAFORM, or terraform in
+// PATH or /usr/local/bin.
+func terraformBin(t *testing.T) string {
+	t.Helper()
 	bin := os.Getenv("TASKAPI_TERRAFORM")
 	if bin == "" {
 		bin, _ = exec.LookPath("terraform")
@@ -744,11 +800,118 @@ func TestTerraform_Formatted(t *testing.T) {
 	if bin == "" {
 		requireOrSkip(t, "terraform is not installed (set TASKAPI_TERRAFORM or put it in PATH)")
 	}
-	cmd := exec.Command(bin, "fmt", "-check", "-recursive", "-diff", "terraform")
-	cmd.Dir = repoRoot(t)
-	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	return bin
+}
+
+// terraform runs bin with args in dir, offline and without colours.
+func terraform(t *testing.T, bin, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1", "TF_INPUT=0")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// TestTerraform_Formatted runs `terraform fmt -check` (offline) when the
+// terraform binary is available.
+func TestTerraform_Formatted(t *testing.T) {
+	bin := terraformBin(t)
+	if out, err := terraform(t, bin, repoRoot(t), "fmt", "-check", "-recursive", "-diff", "-no-color", "terraform"); err != nil {
 		t.Fatalf("terraform fmt -check: %v\n%s", err, out)
+	}
+}
+
+// tfPluginDir holds the providers `terraform init -plugin-dir` installs
+// from: the registry is unreachable here, and machines of this kind ship
+// hashicorp/aws there (the module needs no other provider).
+func tfPluginDir() string {
+	if d := os.Getenv("TASKAPI_TF_PLUGIN_DIR"); d != "" {
+		return d
+	}
+	return "/opt/tf-plugins"
+}
+
+// TestTerraform_ValidateAndTest runs what only Terraform itself can check,
+// with the real AWS provider's schemas and validations: `terraform validate`,
+// and `terraform test` (terraform/tests/*.tftest.hcl, against
+// mock_provider "aws") one file per subtest. It works on a copy of the
+// module, so nothing (.terraform/, the lock file, about 700 MB of provider
+// that init copies) lands in the checkout.
+func TestTerraform_ValidateAndTest(t *testing.T) {
+	plugins := tfPluginDir()
+	if _, err := os.Stat(filepath.Join(plugins, "registry.terraform.io", "hashicorp", "aws")); err != nil {
+		// Not requireOrSkip: the registry being unreachable, nothing the
+		// suite can install provides the provider.
+		t.Skipf("no hashicorp/aws provider in %s (set TASKAPI_TF_PLUGIN_DIR): terraform validate and terraform test need it", plugins)
+	}
+	bin := terraformBin(t)
+	// mock_provider came with Terraform 1.7 (scripts/test.sh builds an
+	// older one only where none is installed).
+	if out, err := terraform(t, bin, repoRoot(t), "version", "-json"); err != nil {
+		t.Fatalf("terraform version: %v\n%s", err, out)
+	} else if v := regexp.MustCompile(`"terraform_version":\s*"1\.([0-9]+)\.`).FindStringSubmatch(out); v == nil {
+		t.Fatalf("terraform version -json: no 1.x version in %s", out)
+	} else if minor, _ := strconv.Atoi(v[1]); minor < 7 {
+		t.Fatalf("terraform 1.%s is installed: terraform test with mock_provider needs 1.7 or later (set TASKAPI_TERRAFORM)", v[1])
+	}
+	dir := t.TempDir()
+	src := filepath.Join(repoRoot(t), "terraform")
+	var testFiles []string
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			if d.Name() == ".terraform" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		if !strings.HasSuffix(path, ".tf") && !strings.HasSuffix(path, ".hcl") {
+			return nil // state, plans and tfvars stay behind
+		}
+		if strings.HasSuffix(path, ".tftest.hcl") {
+			testFiles = append(testFiles, filepath.ToSlash(rel))
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatalf("copying terraform/: %v", err)
+	}
+	if len(testFiles) == 0 {
+		t.Fatal("terraform/tests has no .tftest.hcl files")
+	}
+
+	if out, err := terraform(t, bin, dir, "init", "-backend=false", "-plugin-dir="+plugins, "-input=false", "-no-color"); err != nil {
+		t.Fatalf("terraform init -backend=false -plugin-dir=%s: %v\n%s", plugins, err, out)
+	}
+	t.Run("validate", func(t *testing.T) {
+		if out, err := terraform(t, bin, dir, "validate", "-no-color"); err != nil {
+			t.Fatalf("terraform validate: %v\n%s", err, out)
+		}
+	})
+	for _, f := range testFiles {
+		t.Run("test/"+strings.TrimSuffix(filepath.Base(f), ".tftest.hcl"), func(t *testing.T) {
+			out, err := terraform(t, bin, dir, "test", "-no-color", "-filter="+f)
+			if err != nil {
+				t.Fatalf("terraform test -filter=%s: %v\n%s", f, err, out)
+			}
+			if !strings.Contains(out, "Success!") {
+				t.Fatalf("terraform test -filter=%s ran nothing:\n%s", f, out)
+			}
+			// One line per run, e.g. `run "full_apply_arm64"... pass`.
+			for _, l := range strings.Split(out, "\n") {
+				if l = strings.TrimSpace(l); strings.HasPrefix(l, "run ") {
+					t.Log(l)
+				}
+			}
+		})
 	}
 }
 
@@ -760,4 +923,252 @@ func requireOrSkip(t *testing.T, reason string) {
 		t.Fatalf("%s (required: TASKAPI_TEST_REQUIRE_SERVICES=1)", reason)
 	}
 	t.Skip(reason)
+}
+
+// TestTerraform_ValidationsAgreeWithConfigLoad evaluates the validations
+// of jwt_ttl and cors_allowed_origins and loads the Lambda's environment
+// with the same value through config.Load: a value Terraform accepts must
+// start the function (else it applies, then fails every cold start), and
+// one the function refuses must fail the plan. Terraform is stricter on
+// purpose only where listed (stricter).
+func TestTerraform_ValidationsAgreeWithConfigLoad(t *testing.T) {
+	load := func(m *tfModule) error {
+		env, _ := lambdaEnv(t, m)
+		env["AWS_REGION"] = "us-east-1"
+		env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+		_, err := config.Load(func(k string) string { return env[k] })
+		return err
+	}
+	tests := []struct {
+		variable string
+		value    cty.Value
+		stricter bool // Terraform refuses what config.Load accepts
+	}{
+		{variable: "jwt_ttl", value: cty.StringVal("1h")},
+		{variable: "jwt_ttl", value: cty.StringVal("1m")},
+		{variable: "jwt_ttl", value: cty.StringVal("59s")},
+		{variable: "jwt_ttl", value: cty.StringVal("60")},
+		{variable: "jwt_ttl", value: cty.StringVal("59")},
+		{variable: "jwt_ttl", value: cty.StringVal("+60")},
+		{variable: "jwt_ttl", value: cty.StringVal("-3600")},
+		{variable: "jwt_ttl", value: cty.StringVal("1h30m")},
+		{variable: "jwt_ttl", value: cty.StringVal("1.5h")},
+		{variable: "jwt_ttl", value: cty.StringVal("168h")},
+		{variable: "jwt_ttl", value: cty.StringVal("604800")},
+		{variable: "jwt_ttl", value: cty.StringVal("604801")},
+		{variable: "jwt_ttl", value: cty.StringVal("168h0m1s")},
+		{variable: "jwt_ttl", value: cty.StringVal("720h")},
+		{variable: "jwt_ttl", value: cty.StringVal("1d")},
+		{variable: "jwt_ttl", value: cty.StringVal("0")},
+		{variable: "jwt_ttl", value: cty.StringVal("-1h")},
+		{variable: "jwt_ttl", value: cty.StringVal("1h "), stricter: true}, // config.Load trims it; a typo in a tfvars
+		{variable: "jwt_ttl", value: cty.StringVal(""), stricter: true},    // the application would fall back to 1h
+		{variable: "cors_allowed_origins", value: cty.ListValEmpty(cty.String)},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("*")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com/")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("http://localhost:3000"), cty.StringVal("https://[::1]:8443")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com/app")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("app.example.com")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("ftp://app.example.com")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://")})},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://a.example.com,https://b.example.com")}), stricter: true}, // two origins in one: joined, then split
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("https://app.example.com?x=1")}), stricter: true},
+		{variable: "cors_allowed_origins", value: cty.TupleVal([]cty.Value{cty.StringVal("HTTPS://app.example.com")}), stricter: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.variable+"="+tc.value.GoString(), func(t *testing.T) {
+			m := loadTerraform(t, map[string]cty.Value{tc.variable: tc.value})
+			tf := m.validates(t, tc.variable)
+			err := load(m)
+			switch {
+			case tf && err != nil:
+				t.Errorf("Terraform accepts it, but the function would not start: %v", err)
+			case !tf && err == nil && !tc.stricter:
+				t.Errorf("Terraform refuses what config.Load accepts")
+			case tc.stricter && (tf || err != nil):
+				t.Errorf("listed as refused by Terraform only, but Terraform accepts=%v and config.Load says %v", tf, err)
+			}
+		})
+	}
+}
+
+// TestTerraform_TestsAssertWhatTheCodeUses ties the literal values
+// terraform/tests asserts to the code: the index names store/dynamo
+// queries, the one SSM call internal/lambdaserve makes, and every variable
+// of the Lambda's environment (which config.Load reads, see
+// TestTerraform_LambdaEnvironmentIsAValidProductionConfig).
+func TestTerraform_TestsAssertWhatTheCodeUses(t *testing.T) {
+	m := loadTerraform(t, nil)
+	deploy := readFile(t, "terraform/tests/deploy.tftest.hcl")
+	want := []string{
+		"/index/" + dynamo.EmailIndex + `"`,
+		"/index/" + dynamo.StatusIndex + `"`,
+		`toset(["ssm:GetParameters"])`,
+		`payload_format_version == "2.0"`,
+		`architectures == tolist(["arm64"])`,
+		`architectures == tolist(["x86_64"])`,
+	}
+	env, _ := lambdaEnv(t, m)
+	for k := range env {
+		want = append(want, "\n      "+k+" ")
+	}
+	for _, w := range want {
+		if !strings.Contains(deploy, w) {
+			t.Errorf("terraform/tests/deploy.tftest.hcl does not assert %q", strings.TrimSpace(w))
+		}
+	}
+}
+
+// deployBlock is the first ```sh block of the Markdown section that starts
+// with heading, as command lines: continuation lines joined, comments and
+// blank lines dropped.
+func deployBlock(t *testing.T, file, heading string) []string {
+	t.Helper()
+	md := readFile(t, file)
+	start := strings.Index(md, "\n"+heading+"\n")
+	if start < 0 {
+		t.Fatalf("%s has no section %q", file, heading)
+	}
+	sec := md[start+len(heading)+2:]
+	if end := strings.Index(sec, "\n## "); end >= 0 {
+		sec = sec[:end]
+	}
+	_, block, ok := strings.Cut(sec, "```sh\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "\n```")
+	}
+	if !ok {
+		t.Fatalf("%s, %s: no ```sh block", file, heading)
+	}
+	comment := regexp.MustCompile(`(^|\s+)#(\s.*)?$`)
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(block, "\\\n", " "), "\n") {
+		if l = strings.TrimSpace(comment.ReplaceAllString(l, "")); l != "" {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+	}
+	return lines
+}
+
+// TestREADME_DeployBlockMatchesTheTerraform checks the README's deploy
+// commands (and docs/deploy.md's, which must be the same) against
+// terraform/: what they name exists, the order works on a first deploy,
+// and the region and platform come from the variables.
+func TestREADME_DeployBlockMatchesTheTerraform(t *testing.T) {
+	m := loadTerraform(t, nil)
+	has := func(kind string, labels ...string) bool { return len(m.find(kind, labels...)) > 0 }
+	readme := deployBlock(t, "README.md", "## Deploying to AWS (one Lambda image)")
+	docs := deployBlock(t, "docs/deploy.md", "## Deploying")
+
+	t.Run("SameAsDocsDeploy", func(t *testing.T) {
+		var d []string
+		for _, l := range docs {
+			if !strings.HasPrefix(l, "curl ") {
+				d = append(d, l)
+			}
+		}
+		if !slices.Equal(readme, d) {
+			t.Errorf("the README's deploy block and docs/deploy.md's differ:\nREADME:\n  %s\ndocs/deploy.md:\n  %s", strings.Join(readme, "\n  "), strings.Join(d, "\n  "))
+		}
+	})
+
+	for name, lines := range map[string][]string{"README.md": readme, "docs/deploy.md": docs} {
+		t.Run(name, func(t *testing.T) {
+			all := strings.Join(lines, "\n")
+			if !slices.Contains(lines, "cd terraform && terraform init") {
+				t.Errorf("the block does not start with cd terraform && terraform init")
+			}
+			for _, mm := range regexp.MustCompile(`-var[ =]([A-Za-z0-9_]+)=`).FindAllStringSubmatch(all, -1) {
+				if !has("variable", mm[1]) {
+					t.Errorf("-var %s: terraform/ declares no such variable", mm[1])
+				}
+			}
+			for _, mm := range regexp.MustCompile(`-target=(\S+)`).FindAllStringSubmatch(all, -1) {
+				typ, name, _ := strings.Cut(mm[1], ".")
+				if !has("resource", typ, name) {
+					t.Errorf("-target=%s: terraform/ has no such resource", mm[1])
+				}
+			}
+			for _, mm := range regexp.MustCompile(`-var-file=(\S+)`).FindAllStringSubmatch(all, -1) {
+				// The operator's file is a copy of example.tfvars, whose
+				// every setting must be a variable.
+				if !strings.Contains(all, "cp example.tfvars "+mm[1]) {
+					t.Errorf("-var-file=%s is not made from example.tfvars in the block", mm[1])
+				}
+			}
+			for _, mm := range regexp.MustCompile(`terraform output -raw ([A-Za-z0-9_]+)`).FindAllStringSubmatch(all, -1) {
+				if !has("output", mm[1]) {
+					t.Errorf("terraform output %s: terraform/ has no such output", mm[1])
+				}
+			}
+			// Region and architecture come from the variables, not from
+			// the block.
+			if r := regexp.MustCompile(`\b[a-z]{2}(-gov)?-[a-z]+-[0-9]\b`).FindString(all); r != "" {
+				t.Errorf("the block hard-codes the region %s (use terraform output -raw region)", r)
+			}
+			if p := regexp.MustCompile(`linux/(arm64|amd64)`).FindString(all); p != "" {
+				t.Errorf("the block hard-codes the platform %s (use terraform output -raw image_platform)", p)
+			}
+			if !strings.Contains(all, `--platform "$(terraform output -raw image_platform)"`) {
+				t.Errorf("docker buildx build does not take --platform from the image_platform output")
+			}
+
+			// The order of a first deploy: targeted apply of the repository,
+			// then the secrets and the push, then the full apply.
+			idx := func(pred func(string) bool) int { return slices.IndexFunc(lines, pred) }
+			targeted := idx(func(l string) bool {
+				return strings.HasPrefix(l, "terraform apply ") && strings.Contains(l, "-target=aws_ecr_repository.app")
+			})
+			full := idx(func(l string) bool {
+				return strings.HasPrefix(l, "terraform apply ") && !strings.Contains(l, "-target")
+			})
+			push := idx(func(l string) bool {
+				return strings.HasPrefix(l, "docker buildx build ") && strings.Contains(l, "--push")
+			})
+			if targeted < 0 || full < 0 || push < 0 || !(targeted < push && push < full) {
+				t.Fatalf("want the targeted apply of aws_ecr_repository.app, then the push, then the full apply: %d, %d, %d", targeted, push, full)
+			}
+			for _, l := range lines[targeted+1 : full] {
+				for _, mm := range regexp.MustCompile(`terraform output -raw ([A-Za-z0-9_]+)`).FindAllStringSubmatch(l, -1) {
+					out := m.find("output", mm[1])
+					if len(out) == 0 {
+						continue
+					}
+					// A targeted apply only sets outputs that depend on
+					// its target.
+					var deps []string
+					for _, a := range out[0].Body.Attributes {
+						deps = append(deps, refs(a.Expr)...)
+					}
+					if !slices.ContainsFunc(deps, func(r string) bool { return strings.HasPrefix(r, "aws_ecr_repository.app") }) {
+						t.Errorf("output %s is read after the targeted apply, which does not set it (it does not depend on aws_ecr_repository.app)", mm[1])
+					}
+				}
+			}
+			// Without create_secret_parameters=true, the two parameters the
+			// plan requires are created before the full apply.
+			if !strings.Contains(lines[full], "create_secret_parameters=true") {
+				before := strings.Join(lines[:full], "\n")
+				for _, out := range []string{"jwt_secret_parameter_name", "pass_secret_key_parameter_name"} {
+					if !strings.Contains(before, "terraform output -raw "+out) || !strings.Contains(before, "aws ssm put-parameter") || !strings.Contains(before, "--type SecureString") {
+						t.Errorf("the block does not create the SecureString parameter %s before the full apply: the plan would stop", out)
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("ExampleTfvarsSetsOnlyVariables", func(t *testing.T) {
+		f, diags := hclparse.NewParser().ParseHCL([]byte(readFile(t, "terraform/example.tfvars")), "example.tfvars")
+		if diags.HasErrors() {
+			t.Fatalf("example.tfvars: %s", diags.Error())
+		}
+		attrs, _ := f.Body.JustAttributes()
+		for name := range attrs {
+			if !has("variable", name) {
+				t.Errorf("example.tfvars sets %s, which terraform/ does not declare", name)
+			}
+		}
+	})
 }

@@ -8,8 +8,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -399,12 +401,20 @@ func where(body *hclsyntax.Body) string {
 	return fmt.Sprintf("%s:%d", filepath.Base(r.Filename), r.Start.Line)
 }
 
-// tfFunctions are the Terraform functions the module's values use.
+// tfFunctions are the Terraform functions the module's values and its
+// variables' validations use.
 func tfFunctions() map[string]function.Function {
 	return map[string]function.Function{
+		"alltrue":    allTrueFunc,
+		"can":        tryfunc.CanFunc,
+		"regex":      stdlib.RegexFunc,
+		"timeadd":    stdlib.TimeAddFunc,
+		"timecmp":    timeCmpFunc,
+		"try":        tryfunc.TryFunc,
 		"coalesce":   stdlib.CoalesceFunc,
 		"concat":     stdlib.ConcatFunc,
 		"contains":   stdlib.ContainsFunc,
+		"distinct":   stdlib.DistinctFunc,
 		"format":     stdlib.FormatFunc,
 		"join":       stdlib.JoinFunc,
 		"jsonencode": stdlib.JSONEncodeFunc,
@@ -413,12 +423,69 @@ func tfFunctions() map[string]function.Function {
 		"merge":      stdlib.MergeFunc,
 		"replace":    stdlib.ReplaceFunc,
 		"slice":      stdlib.SliceFunc,
+		"sort":       stdlib.SortFunc,
 		"split":      stdlib.SplitFunc,
 		"tobool":     stdlib.MakeToFunc(cty.Bool),
 		"tonumber":   stdlib.MakeToFunc(cty.Number),
 		"tostring":   stdlib.MakeToFunc(cty.String),
 		"upper":      stdlib.UpperFunc,
 	}
+}
+
+// allTrueFunc is Terraform's alltrue: whether every element is true.
+var allTrueFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "list", Type: cty.List(cty.Bool)}},
+	Type:   function.StaticReturnType(cty.Bool),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		for _, v := range args[0].AsValueSlice() {
+			if v.IsNull() || !v.True() {
+				return cty.False, nil
+			}
+		}
+		return cty.True, nil
+	},
+})
+
+// timeCmpFunc is Terraform's timecmp: -1, 0 or 1 as RFC 3339 timestamp a
+// is before, equal to or after b.
+var timeCmpFunc = function.New(&function.Spec{
+	Params: []function.Parameter{{Name: "a", Type: cty.String}, {Name: "b", Type: cty.String}},
+	Type:   function.StaticReturnType(cty.Number),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		a, err := time.Parse(time.RFC3339, args[0].AsString())
+		if err != nil {
+			return cty.NilVal, err
+		}
+		b, err := time.Parse(time.RFC3339, args[1].AsString())
+		if err != nil {
+			return cty.NilVal, err
+		}
+		return cty.NumberIntVal(int64(a.Compare(b))), nil
+	},
+})
+
+// validates reports whether every validation block of variable name holds
+// in m (loaded with the value under test).
+func (m *tfModule) validates(tb testing.TB, name string) bool {
+	tb.Helper()
+	bs := m.find("variable", name)
+	if len(bs) != 1 {
+		tb.Fatalf("no variable %s", name)
+	}
+	vs := nested(bs[0].Body, "validation")
+	if len(vs) == 0 {
+		tb.Fatalf("variable %s has no validation", name)
+	}
+	for _, v := range vs {
+		ok, diags := attr(tb, v.Body, "condition").Value(m.ctx)
+		if diags.HasErrors() || !ok.IsKnown() || ok.Type() != cty.Bool {
+			tb.Fatalf("variable %s: validation condition does not evaluate to a bool: %s", name, diags.Error())
+		}
+		if ok.False() {
+			return false
+		}
+	}
+	return true
 }
 
 // readFile returns a repository file's content.

@@ -6,12 +6,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/taskapi/taskapi/core"
@@ -44,11 +46,30 @@ func (s *Store) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileRep
 	}
 	steps := []func(context.Context) error{r.scanUsers, r.fixUsers, r.fixGuards, r.fixSequence, r.fixAdmins, r.scanTasks, r.fixCounters, r.fixPasswords}
 	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return r.rep, err
+		// A step's writes run concurrently (each is independent of the
+		// others of its step); the next step starts once they are done.
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(reconcileWriters)
+		r.writes = g
+		err := step(gctx)
+		if werr := g.Wait(); err == nil {
+			err = werr
+		}
+		if err != nil {
+			return r.report(), err
 		}
 	}
-	return r.rep, nil
+	return r.report(), nil
+}
+
+// reconcileWriters bounds the writes in flight: one at a time, a round trip
+// each, 100,000 tasks take minutes; -rate still bounds the total.
+const reconcileWriters = 16
+
+func (r *reconciler) report() ReconcileReport {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rep
 }
 
 // ReconcileOptions configures Reconcile.
@@ -116,6 +137,8 @@ type reconciler struct {
 	s      *Store
 	o      ReconcileOptions
 	lim    *rate.Limiter
+	writes *errgroup.Group
+	mu     sync.Mutex // rep and o.Log, from concurrent writes
 	rep    ReconcileReport
 	users  map[string]*scannedUser
 	order  []*scannedUser // by number: the oldest first
@@ -124,7 +147,19 @@ type reconciler struct {
 	admins *int // the counter item's value, if it exists
 }
 
-func (r *reconciler) logf(format string, args ...any) { r.o.Log(fmt.Sprintf(format, args...)) }
+func (r *reconciler) logf(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.o.Log(line)
+}
+
+// count adds to the report's counters under the lock.
+func (r *reconciler) count(f func(*ReconcileReport)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(&r.rep)
+}
 
 // scan reads every item of table, consistently, a page at a time.
 func (r *reconciler) scan(ctx context.Context, table string, each func(map[string]types.AttributeValue) error) error {
@@ -183,7 +218,7 @@ func (r *reconciler) scanUsers(ctx context.Context) error {
 		}
 		num, ok := core.ParseUserID(id)
 		if !ok || text(item, attrEmail) == "" {
-			r.rep.Skipped++
+			r.count(func(rep *ReconcileReport) { rep.Skipped++ })
 			r.logf("skipped %s: not a user (left as it is)", strconv.Quote(id))
 			return nil
 		}
@@ -203,7 +238,7 @@ func (r *reconciler) scanUsers(ctx context.Context) error {
 		return nil
 	})
 	slices.SortFunc(r.order, func(a, b *scannedUser) int { return compare(a.num, b.num) })
-	r.rep.Users = len(r.order)
+	r.count(func(rep *ReconcileReport) { rep.Users = len(r.order) })
 	return err
 }
 
@@ -221,23 +256,26 @@ func compare(a, b uint64) int {
 // it is for the report. A failed condition means the data changed since it
 // was read: counted in Retry, never overwritten.
 func (r *reconciler) update(ctx context.Context, what string, in *dynamodb.UpdateItemInput) error {
-	r.rep.Changes++
+	r.count(func(rep *ReconcileReport) { rep.Changes++ })
 	if r.o.DryRun {
 		r.logf("would %s", what)
 		return nil
 	}
-	if err := r.lim.Wait(ctx); err != nil {
-		return err
-	}
-	_, err := r.s.db.UpdateItem(ctx, in)
-	if _, ok := conditionFailed(err); ok {
-		r.rep.Retry++
-		r.logf("%s: changed meanwhile, not written (run again)", what)
+	r.writes.Go(func() error {
+		if err := r.lim.Wait(ctx); err != nil {
+			return err
+		}
+		_, err := r.s.db.UpdateItem(ctx, in)
+		if _, ok := conditionFailed(err); ok {
+			r.count(func(rep *ReconcileReport) { rep.Retry++ })
+			r.logf("%s: changed meanwhile, not written (run again)", what)
+			return nil
+		}
+		if err != nil {
+			return r.s.fail("Reconcile", err)
+		}
 		return nil
-	}
-	if err != nil {
-		return r.s.fail("Reconcile", err)
-	}
+	})
 	return nil
 }
 
@@ -367,7 +405,7 @@ func (r *reconciler) fixGuards(ctx context.Context) error {
 		for _, g := range group {
 			want := g != owner
 			if want {
-				r.rep.Duplicates++
+				r.count(func(rep *ReconcileReport) { rep.Duplicates++ })
 				if !g.duplicate {
 					r.logf("%s: duplicate of %s's email (kept, marked: an admin gives it an address of its own)", g.id, owner.id)
 				}
@@ -394,7 +432,7 @@ func (r *reconciler) fixGuards(ctx context.Context) error {
 		if _, ok := byKey[key]; ok {
 			continue
 		}
-		r.rep.Changes++
+		r.count(func(rep *ReconcileReport) { rep.Changes++ })
 		what := fmt.Sprintf("remove the guard of an address no user has (owner %s)", owner)
 		if r.o.DryRun {
 			r.logf("would %s", what)
@@ -412,7 +450,7 @@ func (r *reconciler) fixGuards(ctx context.Context) error {
 			ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values(),
 		})
 		if _, ok := conditionFailed(err); ok {
-			r.rep.Retry++
+			r.count(func(rep *ReconcileReport) { rep.Retry++ })
 			continue
 		} else if err != nil {
 			return r.s.fail("Reconcile", err)
@@ -490,10 +528,10 @@ func (r *reconciler) scanTasks(ctx context.Context) error {
 	var fixes []fix
 	err := r.scan(ctx, r.s.tables.Tasks, func(item map[string]types.AttributeValue) error {
 		owner, id := text(item, attrUserID), text(item, attrTaskID)
-		r.rep.Tasks++
+		r.count(func(rep *ReconcileReport) { rep.Tasks++ })
 		u := r.users[owner]
 		if u == nil {
-			r.rep.Skipped++
+			r.count(func(rep *ReconcileReport) { rep.Skipped++ })
 			r.logf("skipped task %s: its user %q does not exist (left as it is)", id, owner)
 			return nil
 		}
@@ -509,7 +547,7 @@ func (r *reconciler) scanTasks(ctx context.Context) error {
 				st = core.StatusPending
 			default:
 				r.logf("task %s of %s: unknown status %q (migrate-legacy maps it)", id, owner, stored)
-				r.rep.Unfixable++
+				r.count(func(rep *ReconcileReport) { rep.Unfixable++ })
 				return nil
 			}
 		}
@@ -637,7 +675,7 @@ func (r *reconciler) fixPasswords(ctx context.Context) error {
 		}
 		if !r.o.Legacy {
 			if !u.reset {
-				r.rep.Unfixable++
+				r.count(func(rep *ReconcileReport) { rep.Unfixable++ })
 				r.logf("%s: password not in taskapi's format (migrate-legacy converts it)", u.id)
 			}
 			continue
@@ -654,7 +692,7 @@ func (r *reconciler) fixPasswords(ctx context.Context) error {
 	}
 	if r.o.DryRun {
 		r.logf("would convert %d passwords", len(todo))
-		r.rep.Changes += len(todo)
+		r.count(func(rep *ReconcileReport) { rep.Changes += len(todo) })
 		return nil
 	}
 	if r.o.Convert != nil {
@@ -673,10 +711,10 @@ func (r *reconciler) fixPasswords(ctx context.Context) error {
 		var up expression.UpdateBuilder
 		what := u.id + ": password converted"
 		if res.Hash != "" && res.Error == "" {
-			r.rep.PasswordsConverted++
+			r.count(func(rep *ReconcileReport) { rep.PasswordsConverted++ })
 			up = expression.Set(expression.Name(attrPassword), expression.Value(res.Hash)).Remove(expression.Name(attrReset))
 		} else {
-			r.rep.PasswordsNotConverted++
+			r.count(func(rep *ReconcileReport) { rep.PasswordsNotConverted++ })
 			r.logf("%s: password not converted (%s): login answers PASSWORD_RESET_REQUIRED until an admin sets one", u.id, res.Error)
 			if u.reset {
 				continue
