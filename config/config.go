@@ -2,6 +2,13 @@
 // start, and refuses bad values with one clear line. The legacy names stay
 // (AWS_REGION, USERS_TABLE, TASKS_TABLE, JWT_SECRET, PASS_SECRET_KEY,
 // REDIS_HOST, REDIS_PORT, ENVIRONMENT); the rest are taskapi's own.
+//
+// Where the HTTP server listens: HOST (an IP address or host name) and
+// PORT. In development HOST defaults to 127.0.0.1, so a laptop's server is
+// not reachable from the network until someone asks for it (HOST=0.0.0.0);
+// with any other ENVIRONMENT it defaults to every interface, as before, for
+// a container behind a load balancer. Inside AWS Lambda (the image the
+// Dockerfile builds) nothing listens and HOST is ignored.
 package config
 
 import (
@@ -9,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,6 +46,7 @@ const MinSecretLen = 32
 // Config is everything taskapi reads from its environment.
 type Config struct {
 	Environment string // "development" (the default outside Lambda) or anything else, e.g. "production"
+	Host        string // HOST: the listener's address ("" is every interface)
 	Port        int
 
 	Store            string
@@ -120,6 +129,11 @@ func Load(getenv func(string) string) (Config, error) {
 		defFormat = "text"
 	}
 	c.LogFormat = strings.ToLower(env("LOG_FORMAT", defFormat))
+	defHost := ""
+	if c.Development() {
+		defHost = "127.0.0.1"
+	}
+	c.Host = strings.TrimSuffix(strings.TrimPrefix(env("HOST", defHost), "["), "]")
 
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
@@ -127,6 +141,12 @@ func Load(getenv func(string) string) (Config, error) {
 	var err error
 	if c.Port, err = port(env("PORT", "8080")); err != nil {
 		bad("PORT: %v", err)
+	}
+	if c.Host == "*" {
+		c.Host = "" // every interface, as some servers spell it
+	}
+	if strings.ContainsAny(c.Host, "/ \t") || (strings.Contains(c.Host, ":") && net.ParseIP(c.Host) == nil) {
+		bad("HOST: %q is not an IP address or host name", c.Host)
 	}
 	if c.RedisPort, err = port(env("REDIS_PORT", "6379")); err != nil {
 		bad("REDIS_PORT: %v", err)

@@ -78,6 +78,27 @@ func TestLoad(t *testing.T) {
 		}
 	})
 
+	t.Run("OK HOST defaults to loopback in development only", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			env  map[string]string
+			want string
+		}{
+			{"development", nil, "127.0.0.1"},
+			{"production", map[string]string{"ENVIRONMENT": "production", "JWT_SECRET": secret}, ""},
+			{"Lambda", map[string]string{"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "JWT_SECRET_PARAM": "/taskapi/jwt"}, ""},
+			{"every interface asked for", map[string]string{"HOST": "0.0.0.0"}, "0.0.0.0"},
+			{"star is every interface", map[string]string{"HOST": "*"}, ""},
+			{"IPv6 in brackets", map[string]string{"HOST": "[::1]"}, "::1"},
+			{"host name", map[string]string{"ENVIRONMENT": "production", "JWT_SECRET": secret, "HOST": "localhost"}, "localhost"},
+		} {
+			c, err := config.Load(envOf(tc.env))
+			if err != nil || c.Host != tc.want {
+				t.Errorf("%s: HOST %q, %v; want %q", tc.name, c.Host, err, tc.want)
+			}
+		}
+	})
+
 	bad := []struct {
 		name string
 		env  map[string]string
@@ -99,6 +120,8 @@ func TestLoad(t *testing.T) {
 		{"ErrRateBadDuration", map[string]string{"RATE_LIMIT_WRITES": "10/fortnight"}, "RATE_LIMIT_WRITES:"},
 		{"ErrRateTooShort", map[string]string{"RATE_LIMIT_LOGIN_EMAIL": "10/1ms"}, "RATE_LIMIT_LOGIN_EMAIL:"},
 		{"ErrEventFormat", map[string]string{"LAMBDA_EVENT_FORMAT": "alb"}, "LAMBDA_EVENT_FORMAT"},
+		{"ErrHost", map[string]string{"HOST": "http://example.com"}, "HOST:"},
+		{"ErrHostPort", map[string]string{"HOST": "127.0.0.1:8080"}, "HOST:"},
 		{"ErrSameTables", map[string]string{"STORE": "dynamodb", "AWS_REGION": "us-east-1", "USERS_TABLE": "t", "TASKS_TABLE": "t"}, "must differ"},
 	}
 	for _, tc := range bad {

@@ -5,8 +5,15 @@
 # test with -race. Services the tests need are required: a test that cannot
 # reach them fails instead of skipping (TASKAPI_TEST_REQUIRE_SERVICES=1).
 #
-#   scripts/test.sh            everything
+#   scripts/test.sh            everything (what .ci/run runs)
 #   scripts/test.sh -short     skip the slower integration tests' long parts
+#   scripts/test.sh -quick     the edit-test loop: every static check and
+#                              `go test -race -short ./...` without the load
+#                              test (TestLoad), the fuzzing, the browser and
+#                              client tests, and the second run with the
+#                              Lambda image's tags
+# Other arguments go to `go test` (e.g. -run TestX). At the end a summary
+# prints one line per stage with its result and elapsed time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -15,7 +22,35 @@ mkdir -p "$cache/bin"
 export PATH="$cache/bin:$(go env GOPATH)/bin:$PATH"
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 
-step() { printf '\n==> %s\n' "$*"; }
+quick=
+args=()
+for a in "$@"; do
+  if [ "$a" = -quick ] || [ "$a" = --quick ]; then quick=1; else args+=("$a"); fi
+done
+if [ -n "$quick" ]; then args=(-short -skip '^TestLoad$' "${args[@]}"); fi
+set -- ${args[@]+"${args[@]}"}
+
+# The summary: one line per stage, "ok", "FAILED" or "skipped", and its time.
+summary=()
+stage=
+stage_start=$SECONDS
+suite_start=$SECONDS
+elapsed() { local s=$(($SECONDS - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+end_stage() {
+  if [ -n "$stage" ]; then summary+=("$(printf '%-7s %7s  %s' "$1" "$(elapsed "$stage_start")" "$stage")"); fi
+  stage=
+}
+step() { end_stage ok; stage="$*"; stage_start=$SECONDS; printf '\n==> %s\n' "$*"; }
+skip() { end_stage ok; summary+=("$(printf '%-7s %7s  %s' skipped - "$*")"); printf '\n==> %s: skipped (-quick)\n' "$*"; }
+on_exit() {
+  local rc=$?
+  if [ -n "${ddb_pid:-}" ]; then kill "$ddb_pid" 2>/dev/null || true; fi
+  if [ "$rc" = 0 ]; then end_stage ok; else end_stage FAILED; fi
+  printf '\n==> summary%s\n' "${quick:+ (-quick)}"
+  printf '%s\n' "${summary[@]}"
+  printf '%-7s %7s  %s\n' "$([ "$rc" = 0 ] && echo ok || echo FAILED)" "$(elapsed "$suite_start")" total
+}
+trap on_exit EXIT
 
 apt_install() {
   if [ -z "${apt_updated:-}" ]; then apt-get update -qq; apt_updated=1; fi
@@ -101,7 +136,6 @@ free_port() { # a loopback port nothing listens on
 ddb_port=$(free_port)
 ( cd "$TASKAPI_DYNAMODB_LOCAL_DIR" && exec java -Xmx512m -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar -inMemory -sharedDb -disableTelemetry -port "$ddb_port" ) >"$cache/dynamodb-local.log" 2>&1 &
 ddb_pid=$!
-trap 'kill $ddb_pid 2>/dev/null || true' EXIT
 for i in $(seq 1 120); do
   if curl -s -o /dev/null "http://127.0.0.1:$ddb_port"; then break; fi
   if ! kill -0 $ddb_pid 2>/dev/null; then echo "DynamoDB Local exited:"; cat "$cache/dynamodb-local.log"; exit 1; fi
@@ -114,6 +148,13 @@ echo "DynamoDB Local at $TASKAPI_TEST_DYNAMODB_ENDPOINT"
 step "go test -race ./..."
 export TASKAPI_TEST_REQUIRE_SERVICES=1
 go test -race -count=1 -timeout 20m "$@" ./...
+
+if [ -n "$quick" ]; then
+  skip "go test -race with the Lambda image's tags (lambda.norpc,lambdaenv)"
+  skip "fuzz"
+  skip "real clients: Apollo Client, urql, and the playground and /docs in Chromium"
+  exit 0
+fi
 
 step "go test -race with the Lambda image's tags (lambda.norpc,lambdaenv)"
 # internal/infratest also runs the image's build under the Lambda emulator.

@@ -27,6 +27,8 @@ import (
 
 // app is everything built once per process (once per Lambda cold start).
 type app struct {
+	cfg     config.Config
+	raw     core.Store // the store under the cache, for the start check
 	svc     *core.Service
 	handler http.Handler
 	closers []func() error
@@ -41,11 +43,12 @@ func (a *app) Close() {
 // build opens the configured store, wraps it in the Redis cache when one is
 // configured, and assembles the service and its handler.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
-	a := &app{}
+	a := &app{cfg: cfg}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	a.raw = st
 	a.closers = append(a.closers, st.Close)
 
 	secrets, err := resolveSecrets(ctx, cfg)

@@ -166,7 +166,7 @@ func TestServeRestartCreateAdmin(t *testing.T) {
 	}
 	cmd = exec.Command(bin, "create-admin", "-email", "ann@example.com", "-password", "n3w!pass")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "promoted admin") {
+	if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "promoted the existing account") || !strings.Contains(string(out), "all its sessions were ended") {
 		t.Fatalf("create-admin (promote): %v\n%s", err, out)
 	}
 
@@ -174,6 +174,10 @@ func TestServeRestartCreateAdmin(t *testing.T) {
 	user := s.graphql(t, "", login, map[string]any{"e": "ann@example.com", "p": "n3w!pass"})["login"].(map[string]any)["user"].(map[string]any)
 	if user["role"] != "ADMIN" {
 		t.Fatalf("promoted user: %v", user)
+	}
+	// A token from before the promotion never becomes an admin's (issue 14).
+	if codes := s.graphqlErrors(t, tok, `{ me { id } }`); len(codes) != 1 || codes[0] != "UNAUTHENTICATED" {
+		t.Fatalf("a token from before the promotion: errors %v, want UNAUTHENTICATED", codes)
 	}
 	s.stop(t)
 	for _, secret := range []string{"s3cret!", "r00t!pw", "n3w!pass", tok, "$argon2id$"} {

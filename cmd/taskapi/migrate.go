@@ -24,18 +24,16 @@ import (
 // the legacy mapping over USERS_TABLE and TASKS_TABLE, after making sure the
 // tables have taskapi's indexes (create-tables). docs/migration.md is the
 // runbook.
-func migrateLegacy(ctx context.Context, cfg config.Config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate-legacy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func migrateLegacyFlags(fs *flag.FlagSet) func(context.Context, env, *config.Config, *slog.Logger) error {
 	dryRun := fs.Bool("dry-run", false, "change nothing; print what would change")
 	decrypt := fs.String("decrypt-command", "", "a shell command that decrypts the legacy passwords (protocol in docs/migration.md)")
 	rate := fs.Int("rate", 0, "at most this many items read or written per second (0: no bound)")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
+	return func(ctx context.Context, e env, cfg *config.Config, log *slog.Logger) error {
+		return migrateLegacy(ctx, *cfg, log, dryRun, decrypt, rate, e.stdout, e.stderr)
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
-	}
+}
+
+func migrateLegacy(ctx context.Context, cfg config.Config, log *slog.Logger, dryRun *bool, decrypt *string, rate *int, stdout, stderr io.Writer) error {
 	if cfg.Store != config.StoreDynamoDB {
 		return usageError{errors.New("migrate-legacy works on the legacy app's DynamoDB tables: set STORE=dynamodb, USERS_TABLE and TASKS_TABLE")}
 	}

@@ -100,4 +100,13 @@ func TestProductionStack(t *testing.T) {
 		t.Fatal("15 wrong passwords for one email were never rate limited")
 	}
 	s.stop(t)
+	// The start log names the store and the cache in use.
+	for _, want := range []string{
+		fmt.Sprintf(`"store":"dynamodb (%s, tables e2e-users-%s and e2e-tasks-%s)"`, endpoint, suffix, suffix),
+		fmt.Sprintf(`"cache":"redis %s"`, rds.Addr()),
+	} {
+		if !strings.Contains(s.logs.String(), want) {
+			t.Errorf("start log lacks %s", want)
+		}
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -245,6 +246,17 @@ var throttleCodes = map[string]bool{
 	"ServiceUnavailable":                     true,
 }
 
+// misconfiguredCodes are API error codes meaning the deployment is wrong
+// (credentials refused, a role without the permission), not the request.
+var misconfiguredCodes = map[string]bool{
+	"AccessDeniedException":               true,
+	"UnrecognizedClientException":         true,
+	"InvalidSignatureException":           true,
+	"ExpiredTokenException":               true,
+	"MissingAuthenticationTokenException": true,
+	"IncompleteSignature":                 true,
+}
+
 // fail translates a client error of operation op at the store's edge:
 // domain errors pass through; a missing table says how to create it;
 // throttling, timeouts and network failures become core.ErrUnavailable
@@ -257,9 +269,16 @@ func (s *Store) fail(op string, err error) error {
 		return err
 	}
 	wrapped := fmt.Errorf("dynamo: %s: %w", op, err)
+	// A missing table or missing credentials are the operator's to fix, not
+	// the client's: 503 (the service cannot work as deployed) with the cause
+	// logged, never a 500 that looks like a bug. `taskapi serve` finds both
+	// at start (cmd/taskapi/serve.go); inside Lambda it cannot look.
 	var notFound *types.ResourceNotFoundException
 	if errors.As(err, &notFound) {
-		return fmt.Errorf("dynamo: %s: table %q or %q does not exist: run taskapi create-tables: %w", op, s.tables.Users, s.tables.Tasks, err)
+		return unavailable(fmt.Errorf("dynamo: %s: table %q or %q does not exist: run taskapi create-tables: %w", op, s.tables.Users, s.tables.Tasks, err))
+	}
+	if strings.Contains(err.Error(), "get credentials") { // the SDK's credential chain failed; it has no error type for it
+		return unavailable(fmt.Errorf("dynamo: %s: no AWS credentials: %w", op, err))
 	}
 	if errors.Is(err, context.Canceled) {
 		return wrapped // the caller went away: nothing to report to anyone
@@ -269,7 +288,7 @@ func (s *Store) fail(op string, err error) error {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		if throttleCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer {
+		if throttleCodes[api.ErrorCode()] || misconfiguredCodes[api.ErrorCode()] || api.ErrorFault() == smithy.FaultServer {
 			return unavailable(wrapped)
 		}
 		return wrapped

@@ -341,11 +341,12 @@ func TestDynamoDB(t *testing.T) {
 		tables := uniqueTables(t)
 		s := dynamo.New(client, tables)
 		_, err := s.GetUser(t.Context(), "VAH1")
-		if err == nil || !strings.Contains(err.Error(), "taskapi create-tables") || !strings.Contains(err.Error(), tables.Users) {
-			t.Fatalf("GetUser on missing tables: %v, want a hint to run taskapi create-tables", err)
+		e, ok := core.AsError(err)
+		if !ok || e.Code != core.CodeUnavailable || e.Err == nil {
+			t.Fatalf("GetUser on missing tables: %v; a missing table is the operator's problem, not the client's (want unavailable: 503, with the cause logged)", err)
 		}
-		if _, ok := core.AsError(err); ok {
-			t.Fatalf("a missing table is an operator's problem, not a client's: %v", err)
+		if cause := e.Err.Error(); !strings.Contains(cause, "taskapi create-tables") || !strings.Contains(cause, tables.Users) {
+			t.Fatalf("GetUser on missing tables: cause %q, want a hint to run taskapi create-tables", cause)
 		}
 	})
 
