@@ -54,7 +54,11 @@ func (s *Service) DeleteAccount(ctx context.Context, password string) error {
 	if len(password) > 4*MaxPasswordLen {
 		return errWrongPassword
 	}
-	ok, err := s.hasher.Verify(ctx, password, u.PasswordHash)
+	hash, err := s.passwordHash(ctx, u)
+	if err != nil {
+		return err
+	}
+	ok, err := s.hasher.Verify(ctx, password, hash)
 	if err != nil {
 		return err
 	}

@@ -278,3 +278,25 @@ func TestExportMyData(t *testing.T) {
 		t.Fatal("an export without a token")
 	}
 }
+
+// noHashStore is a Store whose GetUser omits the password hash, as the
+// Redis cache's does (store/cache).
+type noHashStore struct{ core.Store }
+
+func (s noHashStore) GetUser(ctx context.Context, id string) (core.User, error) {
+	u, err := s.Store.GetUser(ctx, id)
+	u.PasswordHash = ""
+	return u, err
+}
+
+func TestPasswordChecksDoNotNeedTheHashInGetUser(t *testing.T) {
+	f := newFixture(t, func(c *core.Config) { c.Store = noHashStore{c.Store} })
+	_, ctx := f.user(t, "cached")
+	_, err := f.svc.ChangePassword(ctx, "wrong!pw1", "N3w!passw")
+	wantCode(t, err, core.CodeUnauthenticated, "Incorrect password")
+	p, err := f.svc.ChangePassword(ctx, pw, "N3w!passw")
+	wantCode(t, err, "", "")
+	ctx = bearer(p.AccessToken)
+	wantCode(t, f.svc.DeleteAccount(ctx, pw), core.CodeUnauthenticated, "Incorrect password")
+	wantCode(t, f.svc.DeleteAccount(ctx, "N3w!passw"), "", "")
+}

@@ -324,6 +324,20 @@ func (s *Service) Login(ctx context.Context, email, password string) (AuthPayloa
 	return s.startSession(ctx, u)
 }
 
+// passwordHash reads u's password hash from the store itself: the record
+// an authenticated request holds may come from a cache, which keeps none
+// (Store.GetUser).
+func (s *Service) passwordHash(ctx context.Context, u User) (string, error) {
+	fresh, err := s.store.GetUserByEmail(ctx, u.Email.Key())
+	switch {
+	case errors.Is(err, ErrNotFound) || (err == nil && fresh.ID != u.ID):
+		return "", nil // gone or changed meanwhile: no password matches
+	case err != nil:
+		return "", err
+	}
+	return fresh.PasswordHash, nil
+}
+
 // Me returns the caller.
 func (s *Service) Me(ctx context.Context) (User, error) { return s.Actor(ctx) }
 

@@ -182,7 +182,11 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) (Aut
 	if len(current) > 4*MaxPasswordLen {
 		return AuthPayload{}, errWrongPassword
 	}
-	ok, err := s.hasher.Verify(ctx, current, u.PasswordHash)
+	stored, err := s.passwordHash(ctx, u)
+	if err != nil {
+		return AuthPayload{}, err
+	}
+	ok, err := s.hasher.Verify(ctx, current, stored)
 	if err != nil {
 		return AuthPayload{}, err
 	}

@@ -26,9 +26,12 @@ type Store interface {
 	// CreateUser stores u, whose ID the caller chose, and returns it:
 	// ErrConflict if another user has an email of the same Key.
 	CreateUser(ctx context.Context, u User) (User, error)
-	// GetUser returns the user with id, or ErrNotFound.
+	// GetUser returns the user with id, or ErrNotFound. Its PasswordHash
+	// may be empty: a cache keeps no password hash (core reads it with
+	// GetUserByEmail, the one read that must return it).
 	GetUser(ctx context.Context, id string) (User, error)
-	// GetUserByEmail returns the user whose email has key, or ErrNotFound.
+	// GetUserByEmail returns the user whose email has key, with its
+	// PasswordHash, or ErrNotFound.
 	GetUserByEmail(ctx context.Context, key EmailKey) (User, error)
 	// UpdateUser applies the set fields of p to user id and returns the
 	// result: ErrNotFound; ErrConflict when the new email's key is taken;

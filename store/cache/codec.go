@@ -24,7 +24,6 @@ type userJSON struct {
 	ID               string    `json:"id"`
 	Username         string    `json:"username"`
 	Email            string    `json:"email"`
-	PasswordHash     string    `json:"password_hash"`
 	Role             string    `json:"role"`
 	ActivationStatus string    `json:"activation_status"`
 	CreatedAt        time.Time `json:"created_at"`
@@ -39,7 +38,6 @@ func toUserJSON(u core.User) userJSON {
 		ID:               u.ID,
 		Username:         string(u.Username),
 		Email:            string(u.Email),
-		PasswordHash:     u.PasswordHash,
 		Role:             string(u.Role),
 		ActivationStatus: string(u.ActivationStatus),
 		CreatedAt:        u.CreatedAt,
@@ -55,7 +53,6 @@ func (u userJSON) user() core.User {
 		ID:                 u.ID,
 		Username:           core.Username(u.Username),
 		Email:              core.Email(u.Email),
-		PasswordHash:       u.PasswordHash,
 		Role:               core.Role(u.Role),
 		ActivationStatus:   core.ActivationStatus(u.ActivationStatus),
 		CreatedAt:          u.CreatedAt,

@@ -59,3 +59,26 @@ func TestDeleteUserLeavesNoEntry(t *testing.T) {
 		t.Fatal("the deleted user is still served")
 	}
 }
+
+// No password hash ever reaches Redis (internal/hardening's secrets battery
+// checks the same from outside).
+func TestRedisHoldsNoPasswordHash(t *testing.T) {
+	_, rdb, _ := startRedis(t)
+	ns := uniqueNamespace()
+	f := newFixture(t, rdb, cache.Options{Namespace: ns}, 2)
+	f.readAll(t)
+	f.readAll(t) // served from Redis
+	if u := f.getUser(t); u.PasswordHash != "" {
+		t.Fatalf("a cached read carries the hash %q", u.PasswordHash)
+	}
+	keys, err := rdb.Keys(context.Background(), ns+":*").Result()
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys %v, %v", keys, err)
+	}
+	for _, k := range keys {
+		v, _ := rdb.Get(context.Background(), k).Result()
+		if strings.Contains(v, "argon2id") || strings.Contains(v, "password") {
+			t.Fatalf("%s holds %s", k, v)
+		}
+	}
+}

@@ -28,6 +28,9 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		got, err = s.GetUserByEmail(t.Context(), in.Email.Key())
 		wantNoErr(t, err)
 		wantUser(t, got, want)
+		if got.PasswordHash != in.PasswordHash { // the login's read: never without it
+			t.Errorf("GetUserByEmail's PasswordHash = %q, want %q", got.PasswordHash, in.PasswordHash)
+		}
 	})
 
 	t.Run("PasswordHashAndTimesRoundTripExactly", func(t *testing.T) {
@@ -38,11 +41,13 @@ func testUsers(t *testing.T, open func(*testing.T) core.Store) {
 		in.CreatedAt = time.Date(2024, 2, 29, 23, 59, 58, 123456789, time.FixedZone("X", 5*3600+1800))
 		u, err := s.CreateUser(t.Context(), in)
 		wantNoErr(t, err)
+		byEmail, err := s.GetUserByEmail(t.Context(), in.Email.Key())
+		wantNoErr(t, err)
+		if byEmail.PasswordHash != in.PasswordHash {
+			t.Errorf("PasswordHash = %q, want it stored as given", byEmail.PasswordHash)
+		}
 		got, err := s.GetUser(t.Context(), u.ID)
 		wantNoErr(t, err)
-		if got.PasswordHash != in.PasswordHash {
-			t.Errorf("PasswordHash = %q, want it stored as given", got.PasswordHash)
-		}
 		if !got.CreatedAt.Equal(in.CreatedAt) {
 			t.Errorf("CreatedAt = %v, want the same instant as %v", got.CreatedAt, in.CreatedAt)
 		}
