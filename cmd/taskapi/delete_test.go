@@ -2,13 +2,8 @@ package main_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -31,24 +26,9 @@ func TestAKilledDeletionIsFinishedByVerify(t *testing.T) {
 		t.Skip("starts DynamoDB Local and writes 5,000 tasks")
 	}
 	endpoint := testenv.DynamoDB(t)
-	suffix := fmt.Sprint(time.Now().UnixNano())
-	tables := dynamo.Tables{Users: "del-users-" + suffix, Tasks: "del-tasks-" + suffix}
-	env := []string{
-		"ENVIRONMENT=production", "JWT_SECRET=0123456789abcdef0123456789abcdef-del",
-		"STORE=dynamodb", "DYNAMODB_ENDPOINT=" + endpoint, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"USERS_TABLE=" + tables.Users, "TASKS_TABLE=" + tables.Tasks,
-	}
-	cli := func(args ...string) (string, int) {
-		cmd := exec.Command(binary(t), args...)
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return string(out), cmd.ProcessState.ExitCode()
-	}
+	env, users, tasks := dynamoEnv(endpoint, "del", "0123456789abcdef0123456789abcdef-del")
+	tables := dynamo.Tables{Users: users, Tasks: tasks}
+	cli := func(args ...string) (string, int) { return runCLI(t, env, args...) }
 	if out, code := cli("create-tables"); code != 0 {
 		t.Fatalf("create-tables: %s", out)
 	}
@@ -60,20 +40,8 @@ func TestAKilledDeletionIsFinishedByVerify(t *testing.T) {
 
 	s := start(t, binary(t), env...)
 	call := func(s *server, method, path, token, body string) (int, map[string]any) {
-		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		b, _ := io.ReadAll(resp.Body)
-		_ = json.Unmarshal(b, &m)
-		return resp.StatusCode, m
+		code, m, _ := s.rest(method, path, token, body)
+		return code, m
 	}
 	const email, pw = "leaver@example.com", "s3cret!pw"
 	code, user := call(s, "POST", "/api/v1/auth/register", "", `{"username":"leaver","email":"`+email+`","password":"`+pw+`"}`)

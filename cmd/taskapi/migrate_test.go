@@ -2,12 +2,8 @@ package main_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -39,15 +35,10 @@ func TestMigrateLegacy(t *testing.T) {
 		t.Skip("starts DynamoDB Local")
 	}
 	endpoint := testenv.DynamoDB(t)
-	suffix := fmt.Sprint(time.Now().UnixNano())
-	tables := dynamo.Tables{Users: "legacy-users-" + suffix, Tasks: "legacy-tasks-" + suffix}
 	const jwtSecret = "0123456789abcdef0123456789abcdef-legacy"
-	env := []string{
-		"ENVIRONMENT=production", "JWT_SECRET=" + jwtSecret, "PASS_SECRET_KEY=crypto_secret_key",
-		"STORE=dynamodb", "DYNAMODB_ENDPOINT=" + endpoint, "AWS_REGION=us-east-1",
-		"AWS_ACCESS_KEY_ID=local", "AWS_SECRET_ACCESS_KEY=local",
-		"USERS_TABLE=" + tables.Users, "TASKS_TABLE=" + tables.Tasks,
-	}
+	env, usersTable, tasksTable := dynamoEnv(endpoint, "legacy", jwtSecret)
+	env = append(env, "PASS_SECRET_KEY=crypto_secret_key")
+	tables := dynamo.Tables{Users: usersTable, Tasks: tasksTable}
 	client, err := dynamo.NewClient(t.Context(), dynamo.Options{Endpoint: endpoint})
 	if err != nil {
 		t.Fatal(err)
@@ -64,28 +55,13 @@ func TestMigrateLegacy(t *testing.T) {
 		t.Fatal(err)
 	}
 	decrypt := "TASKAPI_TEST_DECRYPT=1 '" + self + "'"
-	command := func(args ...string) *exec.Cmd {
-		cmd := exec.Command(binary(t), args...)
-		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
-		return cmd
-	}
-	run := func(args ...string) (string, int) {
-		t.Helper()
-		cmd := command(args...)
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return string(out), cmd.ProcessState.ExitCode()
-	}
-
+	run := func(args ...string) (string, int) { t.Helper(); return runCLI(t, env, args...) }
 	out, code := run("migrate-legacy", "-dry-run", "-decrypt-command", decrypt)
 	if code != 0 || !strings.Contains(out, "would ") || !strings.Contains(out, `skipped "user_counter"`) {
 		t.Fatalf("dry run: exit %d\n%s", code, out)
 	}
 	// Killed halfway: slowed to 15 items a second, SIGKILLed after 2 s.
-	slow := command("migrate-legacy", "-rate", "15", "-decrypt-command", decrypt)
+	slow := cliCommand(t, env, "migrate-legacy", "-rate", "15", "-decrypt-command", decrypt)
 	if err := slow.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -109,22 +85,7 @@ func TestMigrateLegacy(t *testing.T) {
 	}
 
 	s := start(t, binary(t), env...)
-	rest := func(method, path, token, body string) (int, map[string]any, string) {
-		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		return resp.StatusCode, m, string(b)
-	}
+	rest := s.rest
 	login := func(email, pw string) (int, map[string]any, string) {
 		return rest("POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
 	}
@@ -138,7 +99,7 @@ func TestMigrateLegacy(t *testing.T) {
 				if code != 401 || !strings.Contains(raw, "Password reset required") {
 					t.Fatalf("REST: %d %s", code, raw)
 				}
-				g := graphqlRaw(t, s, gqlLogin, map[string]any{"e": u.Email, "p": "anything!1"})
+				g := s.graphqlRaw(t, gqlLogin, map[string]any{"e": u.Email, "p": "anything!1"})
 				if !strings.Contains(g, `"code":"PASSWORD_RESET_REQUIRED"`) {
 					t.Fatalf("GraphQL: %s", g)
 				}
@@ -228,17 +189,3 @@ func TestMigrateLegacy(t *testing.T) {
 }
 
 const gqlLogin = `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken user { id } } }`
-
-// graphqlRaw posts an anonymous query and returns the raw answer (errors
-// included).
-func graphqlRaw(t *testing.T, s *server, query string, vars map[string]any) string {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	resp, err := http.Post(s.url+"/graphql", "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
