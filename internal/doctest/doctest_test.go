@@ -1,0 +1,301 @@
+// Package doctest runs the shell sessions of README.md, docs/graphql.md and
+// docs/rest.md verbatim against a fresh server, so a reader who pastes one
+// sees what the page shows.
+//
+// The convention the pages follow:
+//   - each session is a ```sh block in a listed section; it reaches the
+//     server through api=${API:-http://localhost:8080} (the test sets API);
+//   - the "# " lines right after a command are its output, one line each
+//     (a prose comment has a blank line before it);
+//   - "…" or "..." in an output line matches anything;
+//   - ids, tokens and times are normalised on both sides before comparing:
+//     each distinct VAH id and UUID becomes a numbered placeholder in order
+//     of appearance, JWTs (also abbreviated "eyJhbGciOi...") and refresh
+//     tokens one placeholder each, timestamps "<time>".
+//
+// Each block is one bash script (set -e is not used, as a reader's shell
+// would not stop either) run from the repository root with its standard
+// error merged into its output, against a server of its own on a temporary
+// DATA_DIR, so `go run ./cmd/taskapi create-admin` reaches that server.
+package doctest_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// sessions are the sections whose sh blocks are run, by file (relative to
+// the repository root) and heading text prefix.
+var sessions = []struct{ file, heading string }{
+	{"README.md", "## A GraphQL session with curl"},
+	{"README.md", "## A REST session with curl"},
+	{"docs/graphql.md", "## A session with curl"},
+	{"docs/rest.md", "## A session with curl"},
+}
+
+func TestSessions(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "jq", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed to run the documented sessions (scripts/test.sh installs jq): %v", tool, err)
+		}
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "taskapi")
+	// The same build as `go run ./cmd/taskapi` in the sessions, so that one
+	// comes from the build cache.
+	build := exec.Command("go", "build", "-o", bin, "./cmd/taskapi")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	for _, s := range sessions {
+		blocks, err := shBlocks(filepath.Join(root, s.file), s.heading)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, b := range blocks {
+			t.Run(fmt.Sprintf("%s/%s/%d", s.file, strings.TrimPrefix(s.heading, "## "), i+1), func(t *testing.T) {
+				dataDir := t.TempDir()
+				api := startServer(t, bin, dataDir)
+				got := runBlock(t, root, b.script, api, dataDir)
+				compare(t, s.file, b, got)
+			})
+		}
+	}
+}
+
+// block is one sh block: its text and the output its "# " lines show.
+type block struct {
+	line     int // the line of the opening fence in its file
+	script   string
+	expected []string
+	lines    []int // each expected line's line number in the file
+}
+
+// shBlocks reads the ```sh blocks of the section of path starting with the
+// heading prefix (up to the next heading of level 1 to 3).
+func shBlocks(path, heading string) ([]block, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(data), "\n")
+	var (
+		blocks          []block
+		inSection, inSh bool
+		cur             block
+		prev            string // "command", "output", "prose" or "blank"
+	)
+	for n, l := range lines {
+		switch {
+		case !inSh && strings.HasPrefix(l, "#"):
+			if strings.HasPrefix(l, heading) {
+				inSection = true
+			} else if inSection && (strings.HasPrefix(l, "# ") || strings.HasPrefix(l, "## ") || strings.HasPrefix(l, "### ")) {
+				inSection = false
+			}
+		case inSection && !inSh && strings.TrimSpace(l) == "```sh":
+			inSh, cur, prev = true, block{line: n + 1}, "blank"
+		case inSh && strings.TrimSpace(l) == "```":
+			inSh = false
+			blocks = append(blocks, cur)
+		case inSh:
+			cur.script += l + "\n"
+			trimmed := strings.TrimSpace(l)
+			switch {
+			case trimmed == "":
+				prev = "blank"
+			case strings.HasPrefix(trimmed, "# ") && (prev == "command" || prev == "output"):
+				cur.expected = append(cur.expected, strings.TrimPrefix(trimmed, "# "))
+				cur.lines = append(cur.lines, n+1)
+				prev = "output"
+			case strings.HasPrefix(trimmed, "#"):
+				prev = "prose"
+			default:
+				prev = "command"
+			}
+		}
+	}
+	if inSh {
+		return nil, fmt.Errorf("%s: unclosed ```sh block", path)
+	}
+	if len(blocks) == 0 {
+		return nil, fmt.Errorf("%s: no ```sh block under %q", path, heading)
+	}
+	return blocks, nil
+}
+
+// startServer runs bin on a free loopback port with dataDir and returns its
+// base URL once /healthz answers.
+func startServer(t *testing.T, bin, dataDir string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	var logs bytes.Buffer
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "ENVIRONMENT=development",
+		"HOST=127.0.0.1", fmt.Sprintf("PORT=%d", port), "DATA_DIR=" + dataDir}
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	for {
+		if resp, err := http.Get(base + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("taskapi exited before answering: %v\n%s", err, logs.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// runBlock runs script with bash from root, as a reader's shell would after
+// `export API=...` (and DATA_DIR, which the reader leaves at ./data), and
+// returns what it printed, standard error included.
+func runBlock(t *testing.T, root, script, api, dataDir string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "--norc", "--noprofile", "-s")
+	cmd.Dir = root
+	for _, kv := range os.Environ() {
+		// Nothing of the test's own environment may stand in for what the
+		// session sets itself.
+		name, _, _ := strings.Cut(kv, "=")
+		switch name {
+		case "TOKEN", "ADMIN_TOKEN", "AUTH", "api", "API", "DATA_DIR", "ENVIRONMENT", "STORE", "TASKAPI_ADMIN_PASSWORD", "BASH_ENV", "ENV":
+			continue
+		}
+		cmd.Env = append(cmd.Env, kv)
+	}
+	cmd.Env = append(cmd.Env, "API="+api, "DATA_DIR="+dataDir, "ENVIRONMENT=development")
+	cmd.Stdin = strings.NewReader(script)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Errorf("bash: %v", err)
+	}
+	// The reader's DATA_DIR is ./data: paths under the test's one read so.
+	text := strings.ReplaceAll(out.String(), dataDir, "data")
+	var lines []string
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+var (
+	jwtRe      = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|\.\.\.|…)`)
+	refreshRe  = regexp.MustCompile(`\b[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b`)
+	uuidRe     = regexp.MustCompile(`\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`)
+	vahRe      = regexp.MustCompile(`\bVAH[0-9]+\b`)
+	timeRe     = regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})?`)
+	wildcardRe = regexp.MustCompile(`…|\.\.\.`)
+)
+
+// normaliser maps each distinct id it meets to a numbered placeholder; one
+// per side of a comparison, so the numbering follows each side's order.
+type normaliser struct{ ids map[string]string }
+
+func (n *normaliser) line(s string) string {
+	if n.ids == nil {
+		n.ids = map[string]string{}
+	}
+	s = jwtRe.ReplaceAllString(s, "<jwt>")
+	s = refreshRe.ReplaceAllString(s, "<refresh token>")
+	s = timeRe.ReplaceAllString(s, "<time>")
+	number := func(kind string) func(string) string {
+		return func(id string) string {
+			if p, ok := n.ids[id]; ok {
+				return p
+			}
+			count := 0
+			for _, p := range n.ids {
+				if strings.HasPrefix(p, "<"+kind+" ") {
+					count++
+				}
+			}
+			p := fmt.Sprintf("<%s %d>", kind, count+1)
+			n.ids[id] = p
+			return p
+		}
+	}
+	s = uuidRe.ReplaceAllStringFunc(s, number("uuid"))
+	s = vahRe.ReplaceAllStringFunc(s, number("user id"))
+	return s
+}
+
+// matcher is an expected line as a pattern: its wildcards match anything.
+func matcher(expected string) *regexp.Regexp {
+	parts := wildcardRe.Split(expected, -1)
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+}
+
+// compare checks the block's output against its "# " lines, line by line.
+func compare(t *testing.T, file string, b block, got []string) {
+	t.Helper()
+	var gn, en normaliser
+	for i := 0; i < len(got) || i < len(b.expected); i++ {
+		switch {
+		case i >= len(b.expected):
+			t.Errorf("%s: the block at line %d prints more than it shows; line %d of its output: %s", file, b.line, i+1, got[i])
+			continue
+		case i >= len(got):
+			t.Errorf("%s:%d: shown but not printed: %s", file, b.lines[i], b.expected[i])
+			continue
+		}
+		g, e := gn.line(got[i]), en.line(b.expected[i])
+		if !matcher(e).MatchString(g) {
+			t.Errorf("%s:%d: output differs\n shown:   %s\n printed: %s\n (normalised: %s\n          vs %s)", file, b.lines[i], b.expected[i], got[i], e, g)
+		}
+	}
+	if t.Failed() {
+		t.Logf("the whole output:\n%s", strings.Join(got, "\n"))
+	}
+}
