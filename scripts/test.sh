@@ -60,6 +60,7 @@ apt_install() {
 step "tools"
 command -v redis-server >/dev/null || { echo "installing redis-server"; apt_install redis-server; }
 command -v java >/dev/null || { echo "installing Java 17"; apt_install openjdk-17-jre-headless; }
+command -v jq >/dev/null || { echo "installing jq (internal/doctest runs the README's curl sessions)"; apt_install jq; }
 # terraform test with mock_provider (internal/infratest) needs 1.7 or later.
 command -v terraform >/dev/null || { echo "building terraform 1.11.4 (about 2 minutes, once)"; GOBIN="$cache/bin" GOFLAGS=-buildvcs=false go install github.com/hashicorp/terraform@v1.11.4; }
 if [ ! -x "$cache/bin/aws-lambda-rie" ]; then
