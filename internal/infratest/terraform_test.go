@@ -898,6 +898,11 @@ func TestTerraform_ValidateAndTest(t *testing.T) {
 	})
 	for _, f := range testFiles {
 		t.Run("test/"+strings.TrimSuffix(filepath.Base(f), ".tftest.hcl"), func(t *testing.T) {
+			if testing.Short() && !strings.HasSuffix(f, "deploy.tftest.hcl") {
+				// scripts/test.sh -quick: the deploy runs only (the full
+				// suite, and CI, run every file).
+				t.Skip("-short: only deploy.tftest.hcl")
+			}
 			out, err := terraform(t, bin, dir, "test", "-no-color", "-filter="+f)
 			if err != nil {
 				t.Fatalf("terraform test -filter=%s: %v\n%s", f, err, out)
