@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -237,23 +238,13 @@ func (r *reconciler) scanUsers(ctx context.Context) error {
 		r.order = append(r.order, u)
 		return nil
 	})
-	slices.SortFunc(r.order, func(a, b *scannedUser) int { return compare(a.num, b.num) })
+	slices.SortFunc(r.order, func(a, b *scannedUser) int { return cmp.Compare(a.num, b.num) })
 	r.count(func(rep *ReconcileReport) { rep.Users = len(r.order) })
 	return err
 }
 
-func compare(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// update writes one conditional change (or, DryRun, logs it): what says what
-// it is for the report. A failed condition means the data changed since it
+// update queues one conditional change on the step's writers (or, DryRun,
+// logs it): what says what it is for the report. A failed condition means the data changed since it
 // was read: counted in Retry, never overwritten.
 func (r *reconciler) update(ctx context.Context, what string, in *dynamodb.UpdateItemInput) error {
 	r.count(func(rep *ReconcileReport) { rep.Changes++ })
@@ -612,7 +603,7 @@ func (r *reconciler) fixCounters(ctx context.Context) error {
 			_, ok := u.item[counter(st)]
 			complete = complete && ok
 		}
-		if complete && maps(u.counts, want) {
+		if complete && sameCounts(u.counts, want) {
 			continue
 		}
 		up := expression.UpdateBuilder{}
@@ -646,7 +637,8 @@ func (r *reconciler) fixCounters(ctx context.Context) error {
 	return nil
 }
 
-func maps(a, b map[string]int) bool {
+// sameCounts reports whether a holds b's value for every key of b.
+func sameCounts(a, b map[string]int) bool {
 	for k, v := range b {
 		if a[k] != v {
 			return false
