@@ -166,12 +166,13 @@ type exportSession struct {
 }
 
 type exportTask struct {
-	ID          string    `json:"id"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"createdAt"`
-	UpdatedAt   time.Time `json:"updatedAt"`
+	ID          string     `json:"id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	UpdatedAt   time.Time  `json:"updatedAt"`
+	DueDate     *time.Time `json:"dueDate,omitempty"` // absent: none
 }
 
 // ExportMyData writes the caller's profile, task counts, live sessions and
@@ -239,7 +240,7 @@ func (s *Service) ExportMyData(ctx context.Context, w io.Writer) error {
 		for _, t := range tasks {
 			b, err := json.Marshal(exportTask{
 				ID: t.ID, Title: string(t.Title), Description: string(t.Description),
-				Status: strings.ToUpper(string(t.Status)), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+				Status: strings.ToUpper(string(t.Status)), CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, DueDate: t.DueDate,
 			})
 			if err != nil {
 				return err

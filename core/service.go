@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -341,6 +342,63 @@ func (s *Service) passwordHash(ctx context.Context, u User) (string, error) {
 // Me returns the caller.
 func (s *Service) Me(ctx context.Context) (User, error) { return s.Actor(ctx) }
 
+// Node is what a global id names: a Task or a User (the GraphQL Node
+// interface, for clients that refetch any object by its id alone).
+type Node interface{ isNode() }
+
+func (Task) isNode() {}
+func (User) isNode() {}
+
+// Node returns the task or user id names, under the rules of GetTask and
+// GetUser, except that anyone may read themself; nil (no error) for an id
+// that names nothing the caller may read, so that, as for GetTask, nobody
+// learns what exists beyond it. Task ids (UUIDs) and user ids (VAH…) never
+// look alike, so ids need no type prefix and stay the ones the rest of the
+// API shows.
+func (s *Service) Node(ctx context.Context, id string) (Node, error) {
+	u, err := s.Actor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := ParseTaskID(id); ok {
+		t, err := s.GetTask(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return t, nil
+	}
+	id = strings.TrimSpace(id)
+	if _, ok := ParseUserID(id); !ok || (id != u.ID && !u.IsAdmin()) {
+		return nil, nil
+	}
+	if id == u.ID {
+		return u, nil
+	}
+	other, err := s.getUser(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return other, nil
+}
+
+// TaskOwner returns the owner of t, a task the caller read: the caller.
+func (s *Service) TaskOwner(ctx context.Context, t Task) (User, error) {
+	u, err := s.Actor(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	if u.ID != t.UserID { // unreachable: tasks are only their owner's to read
+		return User{}, errTaskNotFound
+	}
+	return u, nil
+}
+
 // Stats returns the task counts of user: a user reads their own, an admin
 // anyone's (counts, not contents).
 func (s *Service) Stats(ctx context.Context, userID string) (TaskStats, error) {
@@ -376,7 +434,7 @@ func (s *Service) CreateTask(ctx context.Context, in CreateTaskInput) (Task, err
 		return Task{}, err
 	}
 	now := s.now()
-	t := Task{ID: id.String(), UserID: u.ID, Title: nt.Title, Description: nt.Description, Status: StatusPending, CreatedAt: now, UpdatedAt: now}
+	t := Task{ID: id.String(), UserID: u.ID, Title: nt.Title, Description: nt.Description, Status: StatusPending, CreatedAt: now, UpdatedAt: now, DueDate: nt.DueDate}
 	if err := s.store.CreateTask(ctx, t, max(s.maxTasks, 0)); err != nil {
 		if errors.Is(err, ErrPrecondition) {
 			return Task{}, Errorf(CodeInvalid, "Task limit reached: a user may keep at most %d tasks", s.maxTasks)
@@ -430,17 +488,39 @@ func (s *Service) UpdateTask(ctx context.Context, id string, in UpdateTaskInput)
 
 // DeleteTask removes the caller's task id.
 func (s *Service) DeleteTask(ctx context.Context, id string) error {
+	_, err := s.deleteTask(ctx, id)
+	return err
+}
+
+// RemoveTask removes the caller's task id and returns it as it was, with
+// the caller's counts after the removal (what a client cache needs).
+func (s *Service) RemoveTask(ctx context.Context, id string) (DeletedTask, error) {
+	t, err := s.deleteTask(ctx, id)
+	if err != nil {
+		return DeletedTask{}, err
+	}
+	// Not atomic with the delete: another write of the owner's in between
+	// shows in these counts, which are then as fresh as a read can be.
+	st, err := s.store.TaskStats(ctx, t.UserID)
+	if err != nil {
+		return DeletedTask{}, err
+	}
+	return DeletedTask{Task: t, Stats: st}, nil
+}
+
+func (s *Service) deleteTask(ctx context.Context, id string) (Task, error) {
 	u, err := s.Actor(ctx)
 	if err != nil {
-		return err
+		return Task{}, err
 	}
 	if err := s.limiter.write(ctx, u.ID); err != nil {
-		return err
+		return Task{}, err
 	}
 	if id, err = taskID(id); err != nil {
-		return err
+		return Task{}, err
 	}
-	return notFound(s.store.DeleteTask(ctx, u.ID, id), errTaskNotFound)
+	t, err := s.store.DeleteTask(ctx, u.ID, id)
+	return t, notFound(err, errTaskNotFound)
 }
 
 // pageSize turns a client's `first` into a store limit.
@@ -456,29 +536,54 @@ func pageSize(first *int) (int, error) {
 	return *first, nil
 }
 
+// TaskListArgs asks for one page of the caller's tasks (the GraphQL
+// arguments of Query.tasks): forward with First and After, or backward with
+// Last and Before (the page that ends just before Before), never both.
+type TaskListArgs struct {
+	Status        *TaskStatus
+	First, Last   *int
+	After, Before *string
+}
+
 // ListTasks returns a page of the caller's tasks, oldest first, optionally
-// with one status only. first is capped at MaxPageSize.
-func (s *Service) ListTasks(ctx context.Context, status *TaskStatus, first *int, after *string) (TaskConnection, error) {
+// with one status only. A page is full (first or last items) whenever that
+// many remain in its direction; first and last are capped at MaxPageSize.
+func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection, error) {
 	u, err := s.Actor(ctx)
 	if err != nil {
 		return TaskConnection{}, err
 	}
-	limit, err := pageSize(first)
+	backward := a.Last != nil || a.Before != nil
+	if backward && (a.First != nil || a.After != nil) {
+		return TaskConnection{}, Invalid(FieldError{Field: "last", Kind: KindFormat, Format: "page",
+			Reason: "page forward with first and after, or backward with last and before, not both"})
+	}
+	size, from := a.First, a.After
+	if backward {
+		size, from = a.Last, a.Before
+	}
+	limit, err := pageSize(size)
 	if err != nil {
+		if backward {
+			err = forField(err, "last")
+		}
 		return TaskConnection{}, err
 	}
-	if status != nil && !status.Valid() {
-		return TaskConnection{}, Invalid(*enumError("status", *status, TaskStatuses[:]))
+	if a.Status != nil && !a.Status.Valid() {
+		return TaskConnection{}, Invalid(*enumError("status", *a.Status, TaskStatuses[:]))
 	}
 	scope := "tasks\x00" + u.ID + "\x00"
-	if status != nil {
-		scope += string(*status)
+	if a.Status != nil {
+		scope += string(*a.Status)
 	}
-	pos, err := s.cursors.decode(scope, deref(after))
+	pos, err := s.cursors.decode(scope, deref(from))
 	if err != nil {
+		if backward {
+			err = forField(err, "before")
+		}
 		return TaskConnection{}, err
 	}
-	q := TaskQuery{Status: status, After: pos, Limit: max(limit, 1)}
+	q := TaskQuery{Status: a.Status, After: pos, Limit: max(limit, 1), Reverse: backward}
 	tasks, more, err := s.store.ListTasks(ctx, u.ID, q)
 	if err != nil {
 		return TaskConnection{}, err
@@ -486,22 +591,43 @@ func (s *Service) ListTasks(ctx context.Context, status *TaskStatus, first *int,
 	if limit == 0 {
 		more, tasks = len(tasks) > 0, nil
 	}
+	if backward {
+		slices.Reverse(tasks)
+	}
 	stats, err := s.store.TaskStats(ctx, u.ID)
 	if err != nil {
 		return TaskConnection{}, err
 	}
 	c := TaskConnection{Edges: make([]TaskEdge, len(tasks)), TotalCount: stats.Total()}
-	if status != nil {
-		c.TotalCount = stats.Count(*status)
+	if a.Status != nil {
+		c.TotalCount = stats.Count(*a.Status)
 	}
 	for i, t := range tasks {
 		c.Edges[i] = TaskEdge{Cursor: s.cursors.encode(scope, t.ID), Node: t}
 	}
-	c.PageInfo.HasNextPage = more
+	// The direction walked is exact; the other says whether the page was
+	// reached through a cursor (tasks before it may since have gone), as
+	// the Relay specification allows.
+	c.PageInfo.HasNextPage, c.PageInfo.HasPreviousPage = more, pos != ""
+	if backward {
+		c.PageInfo.HasNextPage, c.PageInfo.HasPreviousPage = pos != "", more
+	}
 	if n := len(c.Edges); n > 0 {
-		c.PageInfo.EndCursor = &c.Edges[n-1].Cursor
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor
 	}
 	return c, nil
+}
+
+// forField returns err, a one-field invalid input error, as the same error
+// of another field (the errors it rewrites are shared values: not changed).
+func forField(err error, field string) error {
+	var e *Error
+	if !errors.As(err, &e) || len(e.Fields) != 1 {
+		return err
+	}
+	fe := e.Fields[0]
+	fe.Field = field
+	return Invalid(fe)
 }
 
 // AllTasks returns every task of the caller, oldest first (the legacy

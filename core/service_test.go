@@ -310,7 +310,7 @@ func TestListTasks(t *testing.T) {
 		var got []string
 		var after *string
 		for {
-			c, err := f.svc.ListTasks(ann, nil, ptr(3), after)
+			c, err := f.svc.ListTasks(ann, core.TaskListArgs{First: ptr(3), After: after})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,32 +330,75 @@ func TestListTasks(t *testing.T) {
 		}
 	})
 	t.Run("StatusFilter", func(t *testing.T) {
-		c, err := f.svc.ListTasks(ann, &done, nil, nil)
+		c, err := f.svc.ListTasks(ann, core.TaskListArgs{Status: &done})
 		if err != nil || c.TotalCount != 1 || len(c.Edges) != 1 || c.Edges[0].Node.ID != ids[2] {
 			t.Fatalf("%+v, %v", c, err)
 		}
 	})
-	first, _ := f.svc.ListTasks(ann, nil, ptr(2), nil)
+	t.Run("PagesBackwardCoverEverythingOnce", func(t *testing.T) {
+		var got []string
+		var before *string
+		for {
+			c, err := f.svc.ListTasks(ann, core.TaskListArgs{Last: ptr(3), Before: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			page := make([]string, len(c.Edges))
+			for i, e := range c.Edges {
+				page[i] = e.Node.ID
+			}
+			if (before != nil) != c.PageInfo.HasNextPage || len(page) == 0 || *c.PageInfo.StartCursor != c.Edges[0].Cursor {
+				t.Fatalf("page %v: %+v", page, c.PageInfo)
+			}
+			got = append(page, got...) // each page is in list order, older pages come later
+			if !c.PageInfo.HasPreviousPage {
+				break
+			}
+			before = c.PageInfo.StartCursor
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ids) {
+			t.Fatalf("walked back %v, want %v", got, ids)
+		}
+	})
+	t.Run("ForwardAndBackMeet", func(t *testing.T) {
+		fwd, err := f.svc.ListTasks(ann, core.TaskListArgs{First: ptr(4)})
+		if err != nil || fwd.PageInfo.HasPreviousPage || !fwd.PageInfo.HasNextPage {
+			t.Fatalf("%+v, %v", fwd.PageInfo, err)
+		}
+		back, err := f.svc.ListTasks(ann, core.TaskListArgs{Last: ptr(10), Before: fwd.PageInfo.EndCursor})
+		if err != nil || len(back.Edges) != 3 || back.Edges[0].Node.ID != ids[0] || back.PageInfo.HasPreviousPage || !back.PageInfo.HasNextPage {
+			t.Fatalf("the 3 before the 4th: %+v, %v", back, err)
+		}
+	})
+	first, _ := f.svc.ListTasks(ann, core.TaskListArgs{First: ptr(2)})
 	bogus := core.TaskStatus("done")
 	for _, tc := range []struct {
-		name string
-		ctx  context.Context
-		st   *core.TaskStatus
-		n    *int
-		c    *string
-		code core.Code
+		name  string
+		ctx   context.Context
+		args  core.TaskListArgs
+		code  core.Code
+		field string
 	}{
-		{"ErrInvalid/NegativeFirst", ann, nil, ptr(-1), nil, core.CodeInvalid},
-		{"ErrInvalid/UnknownStatus", ann, &bogus, nil, nil, core.CodeInvalid},
-		{"ErrInvalid/ForgedCursor", ann, nil, nil, ptr("bm90IGEgY3Vyc29y"), core.CodeInvalid},
-		{"ErrInvalid/OtherUsersCursor", bob, nil, nil, first.PageInfo.EndCursor, core.CodeInvalid},
-		{"ErrInvalid/OtherFiltersCursor", ann, &done, nil, first.PageInfo.EndCursor, core.CodeInvalid},
-		{"OK/FirstCappedAt100", ann, nil, ptr(1000), nil, ""},
-		{"OK/ZeroIsCountOnly", ann, nil, ptr(0), nil, ""},
+		{"ErrInvalid/NegativeFirst", ann, core.TaskListArgs{First: ptr(-1)}, core.CodeInvalid, "first"},
+		{"ErrInvalid/NegativeLast", ann, core.TaskListArgs{Last: ptr(-1)}, core.CodeInvalid, "last"},
+		{"ErrInvalid/UnknownStatus", ann, core.TaskListArgs{Status: &bogus}, core.CodeInvalid, "status"},
+		{"ErrInvalid/ForgedCursor", ann, core.TaskListArgs{After: ptr("bm90IGEgY3Vyc29y")}, core.CodeInvalid, "after"},
+		{"ErrInvalid/ForgedBefore", ann, core.TaskListArgs{Before: ptr("bm90IGEgY3Vyc29y")}, core.CodeInvalid, "before"},
+		{"ErrInvalid/OtherUsersCursor", bob, core.TaskListArgs{After: first.PageInfo.EndCursor}, core.CodeInvalid, "after"},
+		{"ErrInvalid/OtherFiltersCursor", ann, core.TaskListArgs{Status: &done, After: first.PageInfo.EndCursor}, core.CodeInvalid, "after"},
+		{"ErrInvalid/FirstAndLast", ann, core.TaskListArgs{First: ptr(2), Last: ptr(2)}, core.CodeInvalid, "last"},
+		{"ErrInvalid/AfterAndBefore", ann, core.TaskListArgs{After: first.PageInfo.EndCursor, Before: first.PageInfo.EndCursor}, core.CodeInvalid, "last"},
+		{"OK/FirstCappedAt100", ann, core.TaskListArgs{First: ptr(1000)}, "", ""},
+		{"OK/LastCappedAt100", ann, core.TaskListArgs{Last: ptr(1000)}, "", ""},
+		{"OK/ZeroIsCountOnly", ann, core.TaskListArgs{First: ptr(0)}, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := f.svc.ListTasks(tc.ctx, tc.st, tc.n, tc.c)
+			c, err := f.svc.ListTasks(tc.ctx, tc.args)
 			wantCode(t, err, tc.code, "")
+			var e *core.Error
+			if tc.field != "" && (!errors.As(err, &e) || len(e.Fields) != 1 || e.Fields[0].Field != tc.field) {
+				t.Fatalf("error %v, want one about %s", err, tc.field)
+			}
 			if tc.name == "OK/ZeroIsCountOnly" && (len(c.Edges) != 0 || !c.PageInfo.HasNextPage || c.TotalCount != 7) {
 				t.Fatalf("first: 0 gave %+v", c)
 			}

@@ -53,11 +53,13 @@ type Store interface {
 	// UpdateTask applies p (with p.Apply), moving the task between stat
 	// counters when its status changes, and returns the result.
 	UpdateTask(ctx context.Context, userID, taskID string, p TaskPatch) (Task, error)
-	// DeleteTask removes the task and uncounts it, or returns ErrNotFound.
-	DeleteTask(ctx context.Context, userID, taskID string) error
+	// DeleteTask removes the task and uncounts it, and returns it as it was
+	// when removed (no write in between), or returns ErrNotFound.
+	DeleteTask(ctx context.Context, userID, taskID string) (Task, error)
 	// ListTasks returns up to q.Limit of userID's tasks in ascending ID
-	// order (creation order), with q.Status only if set, strictly after
-	// the task with ID q.After ("" for the start), and whether more match.
+	// order (creation order), or descending with q.Reverse, with q.Status
+	// only if set, strictly after the task with ID q.After in that order
+	// ("" for the start), and whether more match.
 	ListTasks(ctx context.Context, userID string, q TaskQuery) ([]Task, bool, error)
 	// TaskStats returns userID's exact counts (zero for a user with none).
 	TaskStats(ctx context.Context, userID string) (TaskStats, error)
@@ -169,7 +171,9 @@ type TaskPatch struct {
 	Title       *Title
 	Description *Description
 	Status      *TaskStatus
-	UpdatedAt   time.Time
+	// DueDate: nil leaves it, a zero time clears it, another time sets it.
+	DueDate   *time.Time
+	UpdatedAt time.Time
 }
 
 // Apply returns t with the set fields of p: the one definition of what a
@@ -184,6 +188,13 @@ func (p TaskPatch) Apply(t Task) Task {
 	if p.Status != nil {
 		t.Status = *p.Status
 	}
+	if p.DueDate != nil {
+		t.DueDate = nil
+		if !p.DueDate.IsZero() {
+			d := *p.DueDate
+			t.DueDate = &d
+		}
+	}
 	if !p.UpdatedAt.IsZero() {
 		t.UpdatedAt = p.UpdatedAt
 	}
@@ -192,7 +203,8 @@ func (p TaskPatch) Apply(t Task) Task {
 
 // TaskQuery selects a page of one user's tasks.
 type TaskQuery struct {
-	Status *TaskStatus // nil: every status
-	After  string      // task ID; "" for the first page
-	Limit  int         // > 0
+	Status  *TaskStatus // nil: every status
+	After   string      // task ID; "" for the first page
+	Limit   int         // > 0
+	Reverse bool        // newest first
 }

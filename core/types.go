@@ -133,6 +133,9 @@ type Task struct {
 	Status      TaskStatus
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// DueDate is when the task should be done, nil for none. Its time is
+	// at millisecond precision (ParseDueDate), as GraphQL shows it.
+	DueDate *time.Time
 }
 
 // TaskStats counts a user's tasks per status (one count per TaskStatuses
@@ -192,6 +195,7 @@ type RegisterInput struct {
 type CreateTaskInput struct {
 	Title       string
 	Description string
+	DueDate     *time.Time // nil: none
 }
 
 // UpdateTaskInput changes the fields that are set.
@@ -199,6 +203,9 @@ type UpdateTaskInput struct {
 	Title       *string
 	Description *string
 	Status      *TaskStatus
+	// DueDate: nil leaves it; a zero time clears it (GraphQL's explicit
+	// `dueDate: null`); any other time sets it.
+	DueDate *time.Time
 }
 
 // UpdateUserInput is an admin's change to a user; only set fields change.
@@ -236,11 +243,23 @@ type UserEdge struct {
 	Node   User
 }
 
-// PageInfo tells a client whether to ask for more.
+// PageInfo tells a client whether to ask for more, in either direction.
 type PageInfo struct {
-	HasNextPage bool
-	EndCursor   *string
+	HasNextPage     bool
+	HasPreviousPage bool
+	StartCursor     *string
+	EndCursor       *string
 }
+
+// DeletedTask is the answer to removing a task: the task as it was, and its
+// owner's counts after the removal.
+type DeletedTask struct {
+	Task  Task
+	Stats TaskStats
+}
+
+// DeletedTaskID is the removed task's id.
+func (d DeletedTask) DeletedTaskID() string { return d.Task.ID }
 
 // AuthPayload is the answer to a successful login or refresh.
 type AuthPayload struct {

@@ -4,6 +4,8 @@ package core
 // functions parse them into the domain's values, gathering every field
 // error of one input, so a client learns all of them at once.
 
+import "time"
+
 // fieldErrors gathers the field errors of one input.
 type fieldErrors []FieldError
 
@@ -69,6 +71,7 @@ func ParseRegister(in RegisterInput) (Registration, error) {
 type NewTask struct {
 	Title       Title
 	Description Description
+	DueDate     *time.Time
 }
 
 // ParseCreateTask reads a new task.
@@ -80,6 +83,11 @@ func ParseCreateTask(in CreateTaskInput) (NewTask, error) {
 	v.add(fe)
 	t.Description, fe = ParseDescription("description", in.Description)
 	v.add(fe)
+	if in.DueDate != nil {
+		d, fe := ParseDueDate("dueDate", *in.DueDate)
+		v.add(fe)
+		t.DueDate = &d
+	}
 	return t, v.err()
 }
 
@@ -103,8 +111,17 @@ func ParseUpdateTask(in UpdateTaskInput) (TaskPatch, error) {
 		}
 		p.Status = in.Status
 	}
-	if in.Title == nil && in.Description == nil && in.Status == nil {
-		v.add(&FieldError{Field: "input", Kind: KindRequired, Reason: "give at least one of title, description or status"})
+	if in.DueDate != nil {
+		var d time.Time // zero: clear it
+		if !in.DueDate.IsZero() {
+			var fe *FieldError
+			d, fe = ParseDueDate("dueDate", *in.DueDate)
+			v.add(fe)
+		}
+		p.DueDate = &d
+	}
+	if in.Title == nil && in.Description == nil && in.Status == nil && in.DueDate == nil {
+		v.add(&FieldError{Field: "input", Kind: KindRequired, Reason: "give at least one of title, description, status or dueDate"})
 	}
 	return p, v.err()
 }

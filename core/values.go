@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -119,6 +120,24 @@ type Description string
 func ParseDescription(field, s string) (Description, *FieldError) {
 	s, fe := parseText(field, s, false, MaxDescriptionLen, true)
 	return Description(s), fe
+}
+
+// Due dates lie between these (inclusive): before 1970 is a client's
+// mistake, and the zero time means "no due date" to UpdateTaskInput.
+var (
+	minDueDate = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDueDate = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)
+)
+
+// ParseDueDate reads a due date: in UTC at millisecond precision (what
+// GraphQL's DateTime shows, so what is sorted is what a client sees),
+// between 1970 and the end of 9999.
+func ParseDueDate(field string, t time.Time) (time.Time, *FieldError) {
+	t = t.UTC().Truncate(time.Millisecond)
+	if t.Before(minDueDate) || t.After(maxDueDate) {
+		return time.Time{}, &FieldError{Field: field, Kind: KindFormat, Format: "date-time", Reason: "must be between 1970-01-01 and 9999-12-31", Input: t.Format(time.RFC3339)}
+	}
+	return t, nil
 }
 
 // parseText applies the rules every text field shares: valid UTF-8, NFC,

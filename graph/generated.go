@@ -33,7 +33,9 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Session() SessionResolver
+	Task() TaskResolver
 	User() UserResolver
+	UpdateTaskInput() UpdateTaskInputResolver
 }
 
 type DirectiveRoot struct {
@@ -51,6 +53,12 @@ type ComplexityRoot struct {
 		User             func(childComplexity int) int
 	}
 
+	DeleteTaskPayload struct {
+		DeletedTaskID func(childComplexity int) int
+		Stats         func(childComplexity int) int
+		Task          func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ChangePassword   func(childComplexity int, currentPassword string, newPassword string) int
 		CreateTask       func(childComplexity int, input core.CreateTaskInput) int
@@ -62,21 +70,25 @@ type ComplexityRoot struct {
 		LogoutEverywhere func(childComplexity int) int
 		RefreshToken     func(childComplexity int, refreshToken string) int
 		Register         func(childComplexity int, input core.RegisterInput) int
+		RemoveTask       func(childComplexity int, id string) int
 		RevokeSession    func(childComplexity int, id string) int
 		UpdateTask       func(childComplexity int, id string, input core.UpdateTaskInput) int
 		UpdateUser       func(childComplexity int, id string, input core.UpdateUserInput) int
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Query struct {
 		ExportMyData func(childComplexity int) int
 		Me           func(childComplexity int) int
+		Node         func(childComplexity int, id string) int
 		Task         func(childComplexity int, id string) int
-		Tasks        func(childComplexity int, status *core.TaskStatus, first *int, after *string) int
+		Tasks        func(childComplexity int, status *core.TaskStatus, first *int, after *string, last *int, before *string) int
 		User         func(childComplexity int, id string) int
 		Users        func(childComplexity int, first *int, after *string) int
 	}
@@ -93,7 +105,9 @@ type ComplexityRoot struct {
 	Task struct {
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
+		DueDate     func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Owner       func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Title       func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
@@ -155,14 +169,16 @@ type MutationResolver interface {
 	CreateTask(ctx context.Context, input core.CreateTaskInput) (core.Task, error)
 	UpdateTask(ctx context.Context, id string, input core.UpdateTaskInput) (core.Task, error)
 	DeleteTask(ctx context.Context, id string) (string, error)
+	RemoveTask(ctx context.Context, id string) (core.DeletedTask, error)
 	UpdateUser(ctx context.Context, id string, input core.UpdateUserInput) (core.User, error)
 	DeleteAccount(ctx context.Context, password string) (bool, error)
 	DeleteUser(ctx context.Context, id string) (bool, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (core.User, error)
-	Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string) (core.TaskConnection, error)
+	Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string, last *int, before *string) (core.TaskConnection, error)
 	Task(ctx context.Context, id string) (*core.Task, error)
+	Node(ctx context.Context, id string) (core.Node, error)
 	Users(ctx context.Context, first *int, after *string) (core.UserConnection, error)
 	User(ctx context.Context, id string) (*core.User, error)
 	ExportMyData(ctx context.Context) (string, error)
@@ -170,9 +186,16 @@ type QueryResolver interface {
 type SessionResolver interface {
 	Current(ctx context.Context, obj *core.Session) (bool, error)
 }
+type TaskResolver interface {
+	Owner(ctx context.Context, obj *core.Task) (core.User, error)
+}
 type UserResolver interface {
 	Stats(ctx context.Context, obj *core.User) (core.TaskStats, error)
 	Sessions(ctx context.Context, obj *core.User) ([]core.Session, error)
+}
+
+type UpdateTaskInputResolver interface {
+	DueDate(ctx context.Context, obj *core.UpdateTaskInput, data *time.Time) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -229,6 +252,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.User(childComplexity), true
+
+	case "DeleteTaskPayload.deletedTaskId":
+		if e.ComplexityRoot.DeleteTaskPayload.DeletedTaskID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteTaskPayload.DeletedTaskID(childComplexity), true
+	case "DeleteTaskPayload.stats":
+		if e.ComplexityRoot.DeleteTaskPayload.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteTaskPayload.Stats(childComplexity), true
+	case "DeleteTaskPayload.task":
+		if e.ComplexityRoot.DeleteTaskPayload.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteTaskPayload.Task(childComplexity), true
 
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
@@ -330,6 +372,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Register(childComplexity, args["input"].(core.RegisterInput)), true
+	case "Mutation.removeTask":
+		if e.ComplexityRoot.Mutation.RemoveTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveTask(childComplexity, args["id"].(string)), true
 	case "Mutation.revokeSession":
 		if e.ComplexityRoot.Mutation.RevokeSession == nil {
 			break
@@ -376,6 +429,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Query.exportMyData":
 		if e.ComplexityRoot.Query.ExportMyData == nil {
@@ -390,6 +455,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.node":
+		if e.ComplexityRoot.Query.Node == nil {
+			break
+		}
+
+		args, err := ec.field_Query_node_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Node(childComplexity, args["id"].(string)), true
 	case "Query.task":
 		if e.ComplexityRoot.Query.Task == nil {
 			break
@@ -411,7 +487,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["status"].(*core.TaskStatus), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["status"].(*core.TaskStatus), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -484,12 +560,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Task.Description(childComplexity), true
+	case "Task.dueDate":
+		if e.ComplexityRoot.Task.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.DueDate(childComplexity), true
 	case "Task.id":
 		if e.ComplexityRoot.Task.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Task.ID(childComplexity), true
+	case "Task.owner":
+		if e.ComplexityRoot.Task.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Task.Owner(childComplexity), true
 	case "Task.status":
 		if e.ComplexityRoot.Task.Status == nil {
 			break
@@ -791,8 +879,18 @@ enum ActivationStatus {
   INACTIVE
 }
 
+"""
+An object a client can refetch by its id alone with ` + "`" + `node(id:)` + "`" + ` (the
+Relay Global Object Identification convention). Ids are the same ones the
+rest of the API shows.
+"""
+interface Node {
+  "Unique among every Task and User."
+  id: ID!
+}
+
 "A person who keeps tasks."
-type User {
+type User implements Node {
   "Stable identifier, e.g. VAH12."
   id: ID!
   "1–50 characters."
@@ -807,8 +905,9 @@ type User {
   Readable by the user themself and by admins, and only with a token (so not
   in the answer to login or to a public register).
 
-  TaskStats has no id: client caches (Apollo, urql) keep it inside its User,
-  so refetch ` + "`" + `me { stats { ... } }` + "`" + ` after task mutations.
+  TaskStats has no id: client caches keep it inside its User. Task mutations
+  can ask for ` + "`" + `owner { id stats { ... } }` + "`" + ` (or removeTask for ` + "`" + `stats` + "`" + `) to
+  refresh it without a refetch; docs/clients.md shows the cache setup.
   """
   stats: TaskStats! @auth
   """
@@ -837,7 +936,8 @@ type Session {
 
 """
 A user's task counts per status. A value object without its own id:
-normalized caches store it inside the User it belongs to.
+normalized caches store it inside the User it belongs to (urql's graphcache
+needs ` + "`" + `keys: { TaskStats: () => null }` + "`" + `, see docs/clients.md).
 """
 type TaskStats {
   pending: Int!
@@ -848,7 +948,7 @@ type TaskStats {
 }
 
 "One item of a user's work. Only its owner can see or change it."
-type Task {
+type Task implements Node {
   "A UUID; ordering by id is ordering by creation time."
   id: ID!
   "1–200 characters with at least one visible; kept as sent (NFC-normalized)."
@@ -859,11 +959,20 @@ type Task {
   createdAt: DateTime!
   "When the task last changed (equal to createdAt until then)."
   updatedAt: DateTime!
+  "When the task should be done; null for none."
+  dueDate: DateTime
+  "Who keeps the task: the caller, so a mutation can return their fresh ` + "`" + `stats` + "`" + `."
+  owner: User!
 }
 
 "Whether a client should ask for another page, and where to resume."
 type PageInfo {
+  "Whether edges follow this page: exact when paging forward (` + "`" + `first` + "`" + `); when paging backward, whether ` + "`" + `before` + "`" + ` was given."
   hasNextPage: Boolean!
+  "Whether edges precede this page: exact when paging backward (` + "`" + `last` + "`" + `); when paging forward, whether ` + "`" + `after` + "`" + ` was given."
+  hasPreviousPage: Boolean!
+  "The cursor of the first edge, to pass as ` + "`" + `before` + "`" + `; null on an empty page."
+  startCursor: String
   "The cursor of the last edge, to pass as ` + "`" + `after` + "`" + `; null on an empty page."
   endCursor: String
 }
@@ -921,15 +1030,25 @@ type Query {
   me: User! @auth
 
   """
-  The caller's tasks, oldest first, optionally in one status only.
-  ` + "`" + `first` + "`" + `: page size, default 20, at most 100 (larger values are capped),
-  0 for totalCount only. ` + "`" + `after` + "`" + `: an endCursor from the previous page of the
-  same list; a cursor from another list fails with BAD_USER_INPUT.
+  The caller's tasks, oldest first, optionally in one status only. A page
+  is always full while tasks remain in its direction.
+  Forward: ` + "`" + `first` + "`" + ` (page size, default 20, at most 100: larger values are
+  capped; 0 for totalCount only) and ` + "`" + `after` + "`" + ` (an endCursor of the same
+  list). Backward: ` + "`" + `last` + "`" + ` and ` + "`" + `before` + "`" + ` (a startCursor), giving the tasks
+  just before it, still oldest first. Mixing the two directions, or a cursor
+  from another list, fails with BAD_USER_INPUT.
   """
-  tasks(status: TaskStatus, first: Int, after: String): TaskConnection! @auth
+  tasks(status: TaskStatus, first: Int, after: String, last: Int, before: String): TaskConnection! @auth
 
   "The caller's task, or null when it does not exist or is not the caller's."
   task(id: ID!): Task @auth
+
+  """
+  The Task or User with this id, under the rules of ` + "`" + `task` + "`" + ` and ` + "`" + `user` + "`" + `
+  except that anyone may read themself; null when there is none the caller
+  may read.
+  """
+  node(id: ID!): Node @auth
 
   "Every user, a page at a time (` + "`" + `first` + "`" + `: default 20, at most 100). Admins only."
   users(first: Int, after: String): UserConnection! @hasRole(role: ADMIN)
@@ -988,8 +1107,17 @@ type Mutation {
   "Changes the set fields of the caller's task; NOT_FOUND when it is not theirs."
   updateTask(id: ID!, input: UpdateTaskInput!): Task! @auth
 
-  "Deletes the caller's task and returns its id; NOT_FOUND when it is not theirs."
+  """
+  Deletes the caller's task and returns its id; NOT_FOUND when it is not
+  theirs. removeTask does the same and answers what a client cache needs.
+  """
   deleteTask(id: ID!): ID! @auth
+
+  """
+  Deletes the caller's task and returns it as it was, with the caller's
+  counts after the deletion; NOT_FOUND when it is not theirs.
+  """
+  removeTask(id: ID!): DeleteTaskPayload! @auth
 
   """
   Changes the set fields of a user. Admins only; an admin cannot change their
@@ -1012,6 +1140,16 @@ type Mutation {
   deleteUser(id: ID!): Boolean! @hasRole(role: ADMIN)
 }
 
+"The answer to removeTask."
+type DeleteTaskPayload {
+  "The id of the task removed: what a normalized cache evicts (Task:<id>)."
+  deletedTaskId: ID!
+  "The task as it was when removed."
+  task: Task!
+  "The owner's counts after the removal."
+  stats: TaskStats!
+}
+
 "A new user."
 input RegisterInput {
   "1–50 characters with at least one visible; kept as sent (NFC-normalized)."
@@ -1032,6 +1170,8 @@ input CreateTaskInput {
   title: String!
   "Up to 5000 characters."
   description: String = ""
+  "When it should be done (between 1970 and 9999); absent or null for none."
+  dueDate: DateTime
 }
 
 "A change to a task: only the fields given change; give at least one."
@@ -1041,6 +1181,8 @@ input UpdateTaskInput {
   title: String
   "Up to 5000 characters."
   description: String
+  "A new due date (between 1970 and 9999); an explicit null removes it, absent leaves it."
+  dueDate: DateTime
 }
 
 "An admin's change to a user: only the fields given change."
@@ -1080,10 +1222,26 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeleteTaskPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedTaskId":
+		return ec.fieldContext_DeleteTaskPayload_deletedTaskId(ctx, field)
+	case "task":
+		return ec.fieldContext_DeleteTaskPayload_task(ctx, field)
+	case "stats":
+		return ec.fieldContext_DeleteTaskPayload_stats(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteTaskPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
@@ -1122,6 +1280,10 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Task_updatedAt(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Task_dueDate(ctx, field)
+	case "owner":
+		return ec.fieldContext_Task_owner(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Task", field.Name)
 }
@@ -1464,6 +1626,20 @@ func (ec *executionContext) field_Mutation_register_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_removeTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1536,6 +1712,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_node_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_task_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1577,6 +1767,22 @@ func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg4
 	return args, nil
 }
 
@@ -1832,6 +2038,93 @@ func (ec *executionContext) fieldContext_AuthPayload_user(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteTaskPayload_deletedTaskId(ctx context.Context, field graphql.CollectedField, obj *core.DeletedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteTaskPayload_deletedTaskId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedTaskID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteTaskPayload_deletedTaskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteTaskPayload", field, true, false, "ID")
+}
+
+func (ec *executionContext) _DeleteTaskPayload_task(ctx context.Context, field graphql.CollectedField, obj *core.DeletedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteTaskPayload_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.Task) graphql.Marshaler {
+			return ec.marshalNTask2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteTaskPayload_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteTaskPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteTaskPayload_stats(ctx context.Context, field graphql.CollectedField, obj *core.DeletedTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteTaskPayload_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.TaskStats) graphql.Marshaler {
+			return ec.marshalNTaskStats2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteTaskPayload_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteTaskPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskStats(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2326,6 +2619,63 @@ func (ec *executionContext) fieldContext_Mutation_deleteTask(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_removeTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveTask(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal core.DeletedTask
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v core.DeletedTask) graphql.Marshaler {
+			return ec.marshalNDeleteTaskPayload2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐDeletedTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteTaskPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2530,6 +2880,52 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *core.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *core.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *core.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2608,7 +3004,7 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tasks(ctx, fc.Args["status"].(*core.TaskStatus), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["status"].(*core.TaskStatus), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -2706,6 +3102,63 @@ func (ec *executionContext) fieldContext_Query_task(ctx context.Context, field g
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_task_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_node(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Node(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal core.Node
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v core.Node) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐNode(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_node(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_node_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -3222,6 +3675,61 @@ func (ec *executionContext) _Task_updatedAt(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Task_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Task_dueDate(ctx context.Context, field graphql.CollectedField, obj *core.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Task_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Task", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Task_owner(ctx context.Context, field graphql.CollectedField, obj *core.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Task_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Task().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.User) graphql.Marshaler {
+			return ec.marshalNUser2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Task_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Task",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *core.TaskConnection) (ret graphql.Marshaler) {
@@ -4916,7 +5424,7 @@ func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, o
 		asMap["description"] = ""
 	}
 
-	fieldsInOrder := [...]string{"title", "description"}
+	fieldsInOrder := [...]string{"title", "description", "dueDate"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4937,6 +5445,13 @@ func (ec *executionContext) unmarshalInputCreateTaskInput(ctx context.Context, o
 				return it, err
 			}
 			it.Description = data
+		case "dueDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueDate = data
 		}
 	}
 	return it, nil
@@ -5035,7 +5550,7 @@ func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "title", "description"}
+	fieldsInOrder := [...]string{"status", "title", "description", "dueDate"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5063,6 +5578,15 @@ func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, o
 				return it, err
 			}
 			it.Description = data
+		case "dueDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueDate"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.UpdateTaskInput().DueDate(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -5154,6 +5678,33 @@ func UnmarshalUpdateUserInput(ctx context.Context, raw any) (core.UpdateUserInpu
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj core.Node) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case core.User:
+		return ec._User(ctx, sel, &obj)
+	case *core.User:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._User(ctx, sel, obj)
+	case core.Task:
+		return ec._Task(ctx, sel, &obj)
+	case *core.Task:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Task(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Node must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
@@ -5196,6 +5747,49 @@ func (ec *executionContext) _AuthPayload(ctx context.Context, sel ast.SelectionS
 			}
 		case "user":
 			out.Values[i] = ec._AuthPayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteTaskPayloadImplementors = []string{"DeleteTaskPayload"}
+
+func (ec *executionContext) _DeleteTaskPayload(ctx context.Context, sel ast.SelectionSet, obj *core.DeletedTask) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteTaskPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteTaskPayload")
+		case "deletedTaskId":
+			out.Values[i] = ec._DeleteTaskPayload_deletedTaskId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "task":
+			out.Values[i] = ec._DeleteTaskPayload_task(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stats":
+			out.Values[i] = ec._DeleteTaskPayload_stats(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -5305,6 +5899,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "removeTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateUser(ctx, field)
@@ -5357,6 +5958,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "hasNextPage":
 			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "endCursor":
@@ -5417,6 +6028,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_task(ctx, field)
+				})
+		case "node":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_node(ctx, field)
 				})
 		case "users":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -5526,7 +6143,7 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var taskImplementors = []string{"Task"}
+var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *core.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
@@ -5540,33 +6157,44 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Task_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "title":
 			out.Values[i] = ec._Task_title(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Task_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Task_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Task_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._Task_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "dueDate":
+			out.Values[i] = ec._Task_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "owner":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Task_owner(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -5713,7 +6341,7 @@ func (ec *executionContext) _TaskStats(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var userImplementors = []string{"User"}
+var userImplementors = []string{"User", "Node"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *core.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -6277,6 +6905,10 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) marshalNDeleteTaskPayload2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐDeletedTask(ctx context.Context, sel ast.SelectionSet, v core.DeletedTask) graphql.Marshaler {
+	return ec._DeleteTaskPayload(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -6692,6 +7324,24 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalODateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDateTime(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -6708,6 +7358,13 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	_ = ctx
 	res := scalars.MarshalInt(*v)
 	return res
+}
+
+func (ec *executionContext) marshalONode2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐNode(ctx context.Context, sel ast.SelectionSet, v core.Node) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Node(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐRole(ctx context.Context, v any) (*core.Role, error) {

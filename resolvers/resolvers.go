@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/graph"
@@ -24,6 +25,10 @@ func (r *resolver) Query() graph.QueryResolver       { return (*queryResolver)(r
 func (r *resolver) Mutation() graph.MutationResolver { return (*mutationResolver)(r) }
 func (r *resolver) User() graph.UserResolver         { return (*userResolver)(r) }
 func (r *resolver) Session() graph.SessionResolver   { return (*sessionResolver)(r) }
+func (r *resolver) Task() graph.TaskResolver         { return (*taskResolver)(r) }
+func (r *resolver) UpdateTaskInput() graph.UpdateTaskInputResolver {
+	return (*updateTaskInputResolver)(r)
+}
 
 // ---- Query ----
 
@@ -43,8 +48,12 @@ var _ graph.QueryResolver = (*queryResolver)(nil)
 
 func (r *queryResolver) Me(ctx context.Context) (core.User, error) { return r.svc.Me(ctx) }
 
-func (r *queryResolver) Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string) (core.TaskConnection, error) {
-	return r.svc.ListTasks(ctx, status, first, after)
+func (r *queryResolver) Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string, last *int, before *string) (core.TaskConnection, error) {
+	return r.svc.ListTasks(ctx, core.TaskListArgs{Status: status, First: first, After: after, Last: last, Before: before})
+}
+
+func (r *queryResolver) Node(ctx context.Context, id string) (core.Node, error) {
+	return r.svc.Node(ctx, id)
 }
 
 // Task answers null for a task that is absent or someone else's: the schema
@@ -127,6 +136,10 @@ func (r *mutationResolver) DeleteTask(ctx context.Context, id string) (string, e
 	return id, nil
 }
 
+func (r *mutationResolver) RemoveTask(ctx context.Context, id string) (core.DeletedTask, error) {
+	return r.svc.RemoveTask(ctx, id)
+}
+
 func (r *mutationResolver) UpdateUser(ctx context.Context, id string, input core.UpdateUserInput) (core.User, error) {
 	return r.svc.UpdateUser(ctx, id, input)
 }
@@ -151,6 +164,33 @@ func (r *userResolver) Stats(ctx context.Context, u *core.User) (core.TaskStats,
 
 func (r *userResolver) Sessions(ctx context.Context, u *core.User) ([]core.Session, error) {
 	return r.svc.Sessions(ctx, u.ID)
+}
+
+// ---- Task ----
+
+type taskResolver resolver
+
+var _ graph.TaskResolver = (*taskResolver)(nil)
+
+func (r *taskResolver) Owner(ctx context.Context, t *core.Task) (core.User, error) {
+	return r.svc.TaskOwner(ctx, *t)
+}
+
+// updateTaskInputResolver tells an explicit `dueDate: null` (clear it)
+// from an absent dueDate (leave it): gqlgen calls it only when the field is
+// present, and core reads a zero time as "clear" (core.UpdateTaskInput).
+type updateTaskInputResolver resolver
+
+var _ graph.UpdateTaskInputResolver = (*updateTaskInputResolver)(nil)
+
+func (r *updateTaskInputResolver) DueDate(_ context.Context, in *core.UpdateTaskInput, due *time.Time) error {
+	if due == nil {
+		due = &time.Time{}
+	} else if _, fe := core.ParseDueDate("dueDate", *due); fe != nil && due.IsZero() {
+		return core.Invalid(*fe) // year 1 would read as "clear"; out of range anyway
+	}
+	in.DueDate = due
+	return nil
 }
 
 // ---- Session ----

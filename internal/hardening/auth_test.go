@@ -94,6 +94,9 @@ func protectedOperations() []operation {
 		g("createTask", `mutation { createTask(input: {title: "intruder"}) { id } }`, nil),
 		onTask(g("updateTask", `mutation($id: ID!) { updateTask(id: $id, input: {title: "pwned", status: COMPLETE}) { id } }`, task)),
 		onTask(g("deleteTask", `mutation($id: ID!) { deleteTask(id: $id) }`, task)),
+		onTask(g("removeTask", `mutation($id: ID!) { removeTask(id: $id) { deletedTaskId task { title } stats { total } } }`, task)),
+		onTask(g("node", `query($id: ID!) { node(id: $id) { id ... on Task { title } } }`, task)),
+		g("node (user)", `query($id: ID!) { node(id: $id) { id ... on User { email } } }`, user),
 		g("users", `{ users { edges { node { id email } } } }`, nil),
 		g("user", `query($id: ID!) { user(id: $id) { id email } }`, user),
 		g("user.stats", `query($id: ID!) { user(id: $id) { stats { total } } }`, user),
@@ -308,8 +311,8 @@ func TestNobodyReachesAnotherUsersTask(t *testing.T) {
 					taskOps = append(taskOps, o)
 				}
 			}
-			if len(taskOps) != 6 {
-				t.Fatalf("found %d task operations, want 6 (3 REST, 3 GraphQL)", len(taskOps))
+			if len(taskOps) != 8 {
+				t.Fatalf("found %d task operations, want 8 (3 REST, 5 GraphQL)", len(taskOps))
 			}
 
 			ownerBefore := ownerState(t, e, owner.ID)
@@ -333,7 +336,7 @@ func TestNobodyReachesAnotherUsersTask(t *testing.T) {
 						if string(gotG.Data) != string(wantG.Data) || !slices.Equal(gotG.codes(), wantG.codes()) || !sameMessages(gotG, wantG) {
 							t.Fatalf("someone else's task %s, absent task %s: they differ", gotG, wantG)
 						}
-						if c := gotG.codes(); !(len(c) == 0 && string(gotG.Data) == `{"task":null}`) && !slices.Equal(c, []string{"NOT_FOUND"}) {
+						if c := gotG.codes(); !(len(c) == 0 && (string(gotG.Data) == `{"task":null}` || string(gotG.Data) == `{"node":null}`)) && !slices.Equal(c, []string{"NOT_FOUND"}) {
 							t.Fatalf("someone else's task: %s", gotG)
 						}
 					})

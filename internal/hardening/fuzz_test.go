@@ -325,7 +325,7 @@ func newCursorFixtures(tb testing.TB, fx *fixtures) *cursorFixtures {
 	for ci, c := range cf.callers {
 		for si, st := range cf.statuses {
 			first := 100
-			conn, err := fx.e.svc.ListTasks(c.ctx(), st, &first, nil)
+			conn, err := fx.e.svc.ListTasks(c.ctx(), core.TaskListArgs{Status: st, First: &first})
 			if err != nil {
 				tb.Fatal(err)
 			}

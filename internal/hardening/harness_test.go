@@ -247,11 +247,11 @@ func (c *counting) UpdateTask(ctx context.Context, userID, taskID string, p core
 	return t, err
 }
 
-func (c *counting) DeleteTask(ctx context.Context, userID, taskID string) error {
+func (c *counting) DeleteTask(ctx context.Context, userID, taskID string) (core.Task, error) {
 	c.saw("DeleteTask")
-	err := c.Store.DeleteTask(ctx, userID, taskID)
+	t, err := c.Store.DeleteTask(ctx, userID, taskID)
 	c.wrote("DeleteTask", err)
-	return err
+	return t, err
 }
 
 func (c *counting) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {

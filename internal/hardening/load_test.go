@@ -171,6 +171,12 @@ type taskModel struct {
 	id        string
 	states    []taskState // len 1 when known
 	maybeGone bool        // a delete failed: it may be gone
+	history   []string    // what its owner did to it, for a failure's message
+}
+
+// note records one step of m's history, timed from the run's start.
+func (m *taskModel) note(start time.Time, format string, args ...any) {
+	m.history = append(m.history, fmt.Sprintf("%.3fs ", time.Since(start).Seconds())+fmt.Sprintf(format, args...))
 }
 
 func (m *taskModel) certain() bool { return len(m.states) == 1 && !m.maybeGone }
@@ -233,17 +239,25 @@ func (u *userModel) consistent(listed []core.Task, filter *core.TaskStatus) erro
 			continue
 		}
 		if filter == nil || (len(m.states) == 1 && m.states[0].Status == *filter) {
-			return fmt.Errorf("task %s (acknowledged, %v) is missing", id, m.states)
+			return fmt.Errorf("task %s (acknowledged, %v) is missing; its history: %s", id, m.states, strings.Join(m.history, "; "))
 		}
 	}
 	return nil
 }
 
 // resolve makes u's model exactly the full list its owner just read.
-func (u *userModel) resolve(listed []core.Task) {
+func (u *userModel) resolve(listed []core.Task, start time.Time) {
+	old := u.tasks
 	u.tasks = map[string]*taskModel{}
 	for _, t := range listed {
-		u.tasks[t.ID] = &taskModel{id: t.ID, states: []taskState{{string(t.Title), t.Status}}}
+		m := &taskModel{id: t.ID, states: []taskState{{string(t.Title), t.Status}}}
+		if o := old[t.ID]; o != nil {
+			m.history = o.history
+		}
+		if o := old[t.ID]; o == nil || !o.certain() {
+			m.note(start, "listed as %s/%s", t.Title, t.Status)
+		}
+		u.tasks[t.ID] = m
 	}
 	u.maybeCreated = nil
 }
@@ -503,7 +517,9 @@ func (w *worker) create(ctx context.Context) error {
 	desc := strings.Repeat("d", w.rng.IntN(200))
 	var got core.Task
 	var err error
+	via := "REST"
 	if w.gql() {
+		via = "GraphQL"
 		var out struct{ CreateTask gqlTask }
 		_, err = w.sendGQL(ctx, "create", w.me.token, `mutation($in: CreateTaskInput!) { createTask(input: $in) { id title status } }`,
 			vars{"in": vars{"title": title, "description": desc}}, &out)
@@ -525,7 +541,9 @@ func (w *worker) create(ctx context.Context) error {
 	if got.ID == "" || string(got.Title) != title || got.Status != core.StatusPending {
 		return fmt.Errorf("created %+v, want a pending %q", got, title)
 	}
-	w.me.tasks[got.ID] = &taskModel{id: got.ID, states: []taskState{{title, core.StatusPending}}}
+	m := &taskModel{id: got.ID, states: []taskState{{title, core.StatusPending}}}
+	m.note(w.run.start, "created by %s: acknowledged", via)
+	w.me.tasks[got.ID] = m
 	w.run.mu.Lock()
 	w.run.probeable = append(w.run.probeable, got.ID)
 	w.run.probeOwners = append(w.run.probeOwners, w.me.id)
@@ -560,7 +578,10 @@ func (w *worker) update(ctx context.Context) error {
 	}
 	var got core.Task
 	var err error
+	via := "REST"
+	start := time.Now()
 	if w.gql() {
+		via = "GraphQL"
 		if w.rng.IntN(2) == 0 {
 			w.n++
 			next.Title = fmt.Sprintf("c%d-renamed-%d", w.id, w.n)
@@ -581,12 +602,16 @@ func (w *worker) update(ctx context.Context) error {
 		err = w.sendREST(ctx, "update", method, "/api/v1/tasks/update-task/"+m.id, w.me.token, vars{"status": next.Status}, &out)
 		got = out.Task.task()
 	}
+	if err != nil {
+		m.note(w.run.start, "update to %v by %s (sent at %.3fs): %v", next, via, start.Sub(w.run.start).Seconds(), err)
+	}
 	if unavailable(err) {
 		m.states = []taskState{old, next}
 	}
 	if err != nil {
 		return err
 	}
+	m.note(w.run.start, "update to %v by %s (sent at %.3fs): acknowledged", next, via, start.Sub(w.run.start).Seconds())
 	if got.ID != m.id || string(got.Title) != next.Title || got.Status != next.Status {
 		return fmt.Errorf("updated to %+v, want %+v", got, next)
 	}
@@ -600,7 +625,10 @@ func (w *worker) delete(ctx context.Context) error {
 		return w.create(ctx)
 	}
 	var err error
+	via := "REST"
+	start := time.Now()
 	if w.gql() {
+		via = "GraphQL"
 		var out struct{ DeleteTask string }
 		_, err = w.sendGQL(ctx, "delete", w.me.token, `mutation($id: ID!) { deleteTask(id: $id) }`, vars{"id": m.id}, &out)
 		if err == nil && out.DeleteTask != m.id {
@@ -608,6 +636,9 @@ func (w *worker) delete(ctx context.Context) error {
 		}
 	} else {
 		err = w.sendREST(ctx, "delete", http.MethodDelete, "/api/v1/tasks/delete-task/"+m.id, w.me.token, nil, nil)
+	}
+	if err != nil {
+		m.note(w.run.start, "delete by %s (sent at %.3fs): %v", via, start.Sub(w.run.start).Seconds(), err)
 	}
 	if unavailable(err) {
 		m.maybeGone = true
@@ -658,7 +689,7 @@ func (w *worker) check(listed []core.Task, filter *core.TaskStatus) error {
 		return fmt.Errorf("listed %v, want %v (in creation order)", got, want)
 	}
 	if filter == nil {
-		w.me.resolve(listed)
+		w.me.resolve(listed, w.run.start)
 	}
 	return nil
 }

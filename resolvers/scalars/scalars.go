@@ -33,12 +33,12 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 // UnmarshalDateTime reads any RFC 3339 string.
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
-	if !ok {
-		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string, got %T", v)
-	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("DateTime must be an RFC 3339 string such as 2025-01-31T09:30:00Z")
+	if !ok || err != nil {
+		// A client error, as gqlparser's for a wrong literal: BAD_USER_INPUT.
+		err := gqlerror.Errorf("DateTime must be an RFC 3339 string such as 2025-01-31T09:30:00Z")
+		errcode.Set(err, errcode.ValidationFailed)
+		return time.Time{}, err
 	}
 	return t.UTC(), nil
 }

@@ -188,7 +188,8 @@ func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 
 // ListTasks serves the page from Redis when it can.
 func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
-	if !cacheableID(userID) || (q.After != "" && !cacheableID(q.After)) || q.Limit <= 0 || q.Limit > maxLimit {
+	// Only forward pages are cached: they are what a task screen reads.
+	if !cacheableID(userID) || (q.After != "" && !cacheableID(q.After)) || q.Limit <= 0 || q.Limit > maxLimit || q.Reverse {
 		return s.inner.ListTasks(ctx, userID, q)
 	}
 	status := "*"
@@ -471,12 +472,12 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 }
 
 // DeleteTask deletes the task and invalidates its owner's pages and stats.
-func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
-	err := s.inner.DeleteTask(ctx, userID, taskID)
+func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Task, error) {
+	t, err := s.inner.DeleteTask(ctx, userID, taskID)
 	if mayHaveWritten(err) && cacheableID(userID) {
 		s.invalidate(ctx, s.taskScope(userID))
 	}
-	return err
+	return t, err
 }
 
 // DeleteTasks deletes a batch of tasks and invalidates their owner's pages

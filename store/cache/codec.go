@@ -64,13 +64,14 @@ func (u userJSON) user() core.User {
 }
 
 type taskJSON struct {
-	ID          string    `json:"id"`
-	UserID      string    `json:"user_id"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string     `json:"id"`
+	UserID      string     `json:"user_id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DueDate     *time.Time `json:"due_date,omitempty"`
 }
 
 // pageJSON is one ListTasks result.
@@ -90,6 +91,7 @@ func toPageJSON(tasks []core.Task, more bool) pageJSON {
 			Status:      string(t.Status),
 			CreatedAt:   t.CreatedAt,
 			UpdatedAt:   t.UpdatedAt,
+			DueDate:     t.DueDate,
 		}
 	}
 	return p
@@ -106,6 +108,7 @@ func (p pageJSON) tasks() []core.Task {
 			Status:      core.TaskStatus(t.Status),
 			CreatedAt:   t.CreatedAt,
 			UpdatedAt:   t.UpdatedAt,
+			DueDate:     t.DueDate,
 		}
 	}
 	return out

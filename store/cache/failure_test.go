@@ -188,7 +188,7 @@ func TestWriteDuringOutageIsNeverReadStale(t *testing.T) {
 		f.readAll(t)
 		must(t, srv.Pause())
 		t.Cleanup(func() { _ = srv.Resume() })
-		if err := f.cache.DeleteTask(context.Background(), f.user.ID, f.tasks[0].ID); err != nil {
+		if _, err := f.cache.DeleteTask(context.Background(), f.user.ID, f.tasks[0].ID); err != nil {
 			t.Fatal(err)
 		}
 		must(t, srv.Resume())

@@ -14,7 +14,7 @@ import (
 
 // Defaults shared by the cache, the login limiter and the APQ cache.
 const (
-	DefaultNamespace        = "taskapi:v2" // v2: users carry their sessions (codec.go)
+	DefaultNamespace        = "taskapi:v3" // v2: users carry their sessions; v3: tasks their due dates (codec.go)
 	DefaultTimeout          = 100 * time.Millisecond
 	DefaultFailureThreshold = 5
 	DefaultCooldown         = 5 * time.Second

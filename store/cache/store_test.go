@@ -227,7 +227,7 @@ func TestWritesInvalidate(t *testing.T) {
 		{
 			name: "DeleteTaskShowsInListAndStats",
 			write: func(t *testing.T, f *fixture) {
-				if err := f.cache.DeleteTask(ctx, f.user.ID, f.tasks[0].ID); err != nil {
+				if _, err := f.cache.DeleteTask(ctx, f.user.ID, f.tasks[0].ID); err != nil {
 					t.Fatal(err)
 				}
 			},

@@ -50,7 +50,7 @@ func TestGetUserVersion(t *testing.T) {
 				_, err := f.cache.UpdateTask(ctx, f.user.ID, f.tasks[0].ID, core.TaskPatch{Title: &title})
 				return err
 			},
-			"DeleteTask": func() error { return f.cache.DeleteTask(ctx, f.user.ID, f.tasks[1].ID) },
+			"DeleteTask": func() error { _, err := f.cache.DeleteTask(ctx, f.user.ID, f.tasks[1].ID); return err },
 			"UpdateUser": func() error {
 				_, err := f.cache.UpdateUser(ctx, f.user.ID, core.UserPatch{Role: &role})
 				return err

@@ -47,6 +47,7 @@ const (
 	attrStatusTaskID = "status_task_id"
 	attrStatus       = "status"
 	attrUpdatedAt    = "updated_at"
+	attrDueDate      = "due_date"
 	attrOwner        = "owner"
 	attrValue        = "value"
 
@@ -124,6 +125,7 @@ type taskItem struct {
 	CreatedAt    string `dynamodbav:"created_at"`
 	UpdatedAt    string `dynamodbav:"updated_at"`
 	StatusTaskID string `dynamodbav:"status_task_id"`
+	DueDate      string `dynamodbav:"due_date,omitempty"` // absent: none
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -174,7 +176,15 @@ func toTaskItem(t core.Task) taskItem {
 	return taskItem{
 		UserID: t.UserID, TaskID: t.ID, Title: string(t.Title), Description: string(t.Description), Status: string(t.Status),
 		CreatedAt: formatTime(t.CreatedAt), UpdatedAt: formatTime(t.UpdatedAt), StatusTaskID: statusTaskID(t.Status, t.ID),
+		DueDate: formatDueDate(t.DueDate),
 	}
+}
+
+func formatDueDate(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return formatTime(*t)
 }
 
 func (it taskItem) task() (core.Task, error) {
@@ -186,10 +196,18 @@ func (it taskItem) task() (core.Task, error) {
 	if err != nil {
 		return core.Task{}, fmt.Errorf("dynamo: task %s: bad updated_at: %w", it.TaskID, err)
 	}
-	return core.Task{
+	t := core.Task{
 		ID: it.TaskID, UserID: it.UserID, Title: core.Title(it.Title), Description: core.Description(it.Description),
 		Status: core.TaskStatus(it.Status), CreatedAt: created, UpdatedAt: updated,
-	}, nil
+	}
+	if it.DueDate != "" {
+		due, err := parseTime(it.DueDate)
+		if err != nil {
+			return core.Task{}, fmt.Errorf("dynamo: task %s: bad due_date: %w", it.TaskID, err)
+		}
+		t.DueDate = &due
+	}
+	return t, nil
 }
 
 func decodeUser(av map[string]types.AttributeValue) (core.User, error) {

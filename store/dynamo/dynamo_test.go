@@ -301,7 +301,7 @@ func TestDynamoDB(t *testing.T) {
 						errs <- fmt.Errorf("update own: %w", err)
 					}
 					if i%2 == 0 {
-						if err := s.DeleteTask(t.Context(), u.ID, own.ID); err != nil {
+						if _, err := s.DeleteTask(t.Context(), u.ID, own.ID); err != nil {
 							errs <- fmt.Errorf("delete own: %w", err)
 						}
 					}

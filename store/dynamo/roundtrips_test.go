@@ -122,11 +122,11 @@ func testRoundTrips(t *testing.T, endpoint string) {
 			must(err)
 		}, map[string]int{"GetItem": 2, "TransactWriteItems": 1}},
 		{"list tasks", func() {
-			_, err := svc.ListTasks(as(), nil, nil, nil)
+			_, err := svc.ListTasks(as(), core.TaskListArgs{})
 			must(err)
 		}, map[string]int{"GetItem": 2, "Query": 1}},
 		{"list tasks by status", func() {
-			_, err := svc.ListTasks(as(), &ongoing, nil, nil)
+			_, err := svc.ListTasks(as(), core.TaskListArgs{Status: &ongoing})
 			must(err)
 		}, map[string]int{"GetItem": 2, "Query": 1}},
 		{"stats", func() {

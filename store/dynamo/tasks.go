@@ -146,8 +146,8 @@ func (s *Store) current(ctx context.Context, e *staleTask) (core.Task, error) {
 	return s.GetTask(ctx, e.userID, e.taskID)
 }
 
-// taskSet returns the SET clause of p (title, description, updated_at) and
-// how many fields it sets.
+// taskSet returns the SET (and REMOVE) clause of p (title, description,
+// due_date, updated_at) and how many fields it changes.
 func taskSet(p core.TaskPatch) (expression.UpdateBuilder, int) {
 	var (
 		set expression.UpdateBuilder
@@ -159,6 +159,13 @@ func taskSet(p core.TaskPatch) (expression.UpdateBuilder, int) {
 	}
 	if p.Description != nil {
 		set = set.Set(expression.Name("description"), expression.Value(string(*p.Description)))
+		n++
+	}
+	if p.DueDate != nil && p.DueDate.IsZero() {
+		set = set.Remove(expression.Name(attrDueDate))
+		n++
+	} else if p.DueDate != nil {
+		set = set.Set(expression.Name(attrDueDate), expression.Value(formatTime(*p.DueDate)))
 		n++
 	}
 	if !p.UpdatedAt.IsZero() {
@@ -256,22 +263,21 @@ func (s *Store) moveTask(ctx context.Context, cur core.Task, p core.TaskPatch) (
 }
 
 // DeleteTask removes the task and uncounts it in one transaction,
-// conditioned on the status it was read with (retried if it changed).
-func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
+// conditioned on the task being as it was read (retried if it changed), so
+// the task it returns is the one removed.
+func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Task, error) {
 	cur, err := s.GetTask(ctx, userID, taskID)
 	if err != nil {
-		return err
+		return core.Task{}, err
 	}
 	for range maxWriteAttempts {
-		expr, err := expression.NewBuilder().
-			WithCondition(expression.Name(attrStatus).Equal(expression.Value(string(cur.Status)))).
-			Build()
+		expr, err := expression.NewBuilder().WithCondition(unchanged(cur)).Build()
 		if err != nil {
-			return err
+			return core.Task{}, err
 		}
 		count, err := s.countUpdate(userID, map[core.TaskStatus]int{cur.Status: -1}, 0)
 		if err != nil {
-			return err
+			return core.Task{}, err
 		}
 		err = s.transact(ctx, "DeleteTask",
 			txItem{"task", types.TransactWriteItem{Delete: &types.Delete{
@@ -286,20 +292,21 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 		switch {
 		case errors.As(err, &c) && c.failed("task"):
 			if cur, err = s.current(ctx, &staleTask{userID: userID, taskID: taskID, item: c.item("task")}); err != nil {
-				return err
+				return core.Task{}, err
 			}
 			continue
 		case errors.As(err, &c) && c.failed("owner"):
-			return fmt.Errorf("dynamo: DeleteTask: task %s belongs to no user %s", taskID, userID)
+			return core.Task{}, fmt.Errorf("dynamo: DeleteTask: task %s belongs to no user %s", taskID, userID)
 		case err != nil:
-			return err
+			return core.Task{}, err
 		}
-		return nil
+		return cur, nil
 	}
-	return errContention("DeleteTask")
+	return core.Task{}, errContention("DeleteTask")
 }
 
-// ListTasks returns a page of userID's tasks in task_id order: a Query on
+// ListTasks returns a page of userID's tasks in task_id order (descending
+// with q.Reverse: the same Query read backward): a Query on
 // the table, or on status-index with a status, starting after q.After, for
 // limit+1 items (to know whether more follow), continued while DynamoDB
 // returns short pages (1 MB limit). The table is read strongly consistent;
@@ -311,6 +318,7 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 	if q.After != "" {
 		start = taskKey(userID, q.After)
 	}
+	in.ScanIndexForward = aws.Bool(!q.Reverse)
 	if q.Status == nil {
 		in.ConsistentRead = aws.Bool(true)
 	} else {

@@ -175,26 +175,32 @@ func (r sessionRecord) session() core.Session {
 }
 
 type taskRecord struct {
-	ID          string    `json:"task_id"`
-	UserID      string    `json:"user_id"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Status      string    `json:"status"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string     `json:"task_id"`
+	UserID      string     `json:"user_id"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	Status      string     `json:"status"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	DueDate     *time.Time `json:"due_date,omitempty"` // absent in records written before due dates
 }
 
 func toTaskRecord(t core.Task) taskRecord {
-	return taskRecord{
+	r := taskRecord{
 		ID: t.ID, UserID: t.UserID, Title: string(t.Title), Description: string(t.Description),
 		Status: string(t.Status), CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
 	}
+	if t.DueDate != nil {
+		d := t.DueDate.UTC()
+		r.DueDate = &d
+	}
+	return r
 }
 
 func (r taskRecord) task() core.Task {
 	return core.Task{
 		ID: r.ID, UserID: r.UserID, Title: core.Title(r.Title), Description: core.Description(r.Description),
-		Status: core.TaskStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Status: core.TaskStatus(r.Status), CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, DueDate: r.DueDate,
 	}
 }
 
@@ -610,12 +616,14 @@ func moveIndex(tx *bolt.Tx, userID, taskID string, from, to core.TaskStatus) err
 }
 
 // DeleteTask removes userID's task taskID and uncounts it.
-func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
-	return s.update(ctx, func(tx *bolt.Tx) error {
+func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Task, error) {
+	var gone core.Task
+	err := s.update(ctx, func(tx *bolt.Tx) error {
 		r, b, err := getTask(tx, userID, taskID)
 		if err != nil {
 			return err
 		}
+		gone = r.task()
 		if err := b.Delete([]byte(taskID)); err != nil {
 			return err
 		}
@@ -631,6 +639,10 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) error {
 		}
 		return addStats(tx, userID, map[core.TaskStatus]int{st: -1})
 	})
+	if err != nil {
+		return core.Task{}, err
+	}
+	return gone, nil
 }
 
 // DeleteTasks removes up to n of userID's oldest tasks, and uncounts them,
@@ -739,14 +751,29 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 			}
 		}
 		c := keys.Cursor()
-		k, _ := c.First()
-		if q.After != "" {
+		next := c.Next
+		if q.Reverse {
+			next = c.Prev
+		}
+		var k []byte
+		switch {
+		case q.After == "" && q.Reverse:
+			k, _ = c.Last()
+		case q.After == "":
+			k, _ = c.First()
+		case q.Reverse: // the last key before q.After
+			if k, _ = c.Seek([]byte(q.After)); k == nil {
+				k, _ = c.Last()
+			} else {
+				k, _ = c.Prev()
+			}
+		default: // the first key after q.After
 			k, _ = c.Seek([]byte(q.After))
 			if k != nil && bytes.Equal(k, []byte(q.After)) {
 				k, _ = c.Next()
 			}
 		}
-		for ; k != nil; k, _ = c.Next() {
+		for ; k != nil; k, _ = next() {
 			if len(tasks) == q.Limit {
 				more = true
 				return nil

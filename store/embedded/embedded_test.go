@@ -120,7 +120,7 @@ func TestDataSurvivesReopen(t *testing.T) {
 	kept := storetest.MustCreateTask(t, s, alice.ID, "kept")
 	done := storetest.MustSetStatus(t, s, alice.ID, storetest.MustCreateTask(t, s, alice.ID, "done").ID, core.StatusComplete)
 	gone := storetest.MustCreateTask(t, s, alice.ID, "gone")
-	if err := s.DeleteTask(t.Context(), alice.ID, gone.ID); err != nil {
+	if _, err := s.DeleteTask(t.Context(), alice.ID, gone.ID); err != nil {
 		t.Fatal(err)
 	}
 	lastNumber, err := s.ReserveUserNumbers(t.Context(), 3)

@@ -117,7 +117,7 @@ func testAdmins(t *testing.T, open func(*testing.T) core.Store) {
 		wantNoErr(t, err)
 		MustSetStatus(t, s, u.ID, tasks[0].ID, core.StatusComplete)
 		wantErr(t, s.CreateTask(t.Context(), over, 3), core.ErrPrecondition)
-		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, tasks[1].ID))
+		wantNoErr(t, errOf(s.DeleteTask(t.Context(), u.ID, tasks[1].ID)))
 		wantNoErr(t, s.CreateTask(t.Context(), over, 3))
 		wantStats(t, s, u.ID, stats(2, 0, 1))
 	})
@@ -165,5 +165,5 @@ func testWording(t *testing.T, open func(*testing.T) core.Store) {
 	wantErr(t, err, core.ErrNotFound)
 	_, err = s.UpdateTask(t.Context(), u.ID, NewTaskID(t), core.TaskPatch{Title: ptr[core.Title]("x")})
 	wantErr(t, err, core.ErrNotFound)
-	wantErr(t, s.DeleteTask(t.Context(), u.ID, NewTaskID(t)), core.ErrNotFound)
+	wantErr(t, errOf(s.DeleteTask(t.Context(), u.ID, NewTaskID(t))), core.ErrNotFound)
 }

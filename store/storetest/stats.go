@@ -80,17 +80,17 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 		wantNoErr(t, err)
 		check("title change")
 		for _, i := range []int{2, 0, 4} {
-			wantNoErr(t, s.DeleteTask(t.Context(), u.ID, tasks[i].ID))
+			wantNoErr(t, errOf(s.DeleteTask(t.Context(), u.ID, tasks[i].ID)))
 			want = want.Add(status[tasks[i].ID], -1)
 			check(fmt.Sprint("delete ", i))
 		}
 		// Failed writes change nothing.
-		wantErr(t, s.DeleteTask(t.Context(), u.ID, tasks[0].ID), core.ErrNotFound)
+		wantErr(t, errOf(s.DeleteTask(t.Context(), u.ID, tasks[0].ID)), core.ErrNotFound)
 		_, err = s.UpdateTask(t.Context(), u.ID, tasks[0].ID, core.TaskPatch{Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
 		_, err = s.UpdateTask(t.Context(), u.ID, otherTask.ID, core.TaskPatch{Status: ptr(core.StatusOngoing), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
-		wantErr(t, s.DeleteTask(t.Context(), u.ID, otherTask.ID), core.ErrNotFound)
+		wantErr(t, errOf(s.DeleteTask(t.Context(), u.ID, otherTask.ID)), core.ErrNotFound)
 		wantErr(t, s.CreateTask(t.Context(), tasks[1], 0), core.ErrConflict)
 		check("failed writes")
 		if listed := countListed(t, s, u.ID); listed != want {
@@ -125,7 +125,7 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 							errs <- err
 						}
 					case 2:
-						if err := s.DeleteTask(t.Context(), u.ID, tk.ID); err != nil {
+						if _, err := s.DeleteTask(t.Context(), u.ID, tk.ID); err != nil {
 							errs <- err
 						}
 					}
@@ -169,7 +169,7 @@ func testStats(t *testing.T, open func(*testing.T) core.Store) {
 				// must fail with ErrNotFound, never resurrect the task.
 				for range 3 {
 					wg.Go(func() {
-						switch err := s.DeleteTask(t.Context(), u.ID, tk.ID); {
+						switch _, err := s.DeleteTask(t.Context(), u.ID, tk.ID); {
 						case err == nil:
 							deletes.Add(1)
 						case !errors.Is(err, core.ErrNotFound):
@@ -214,7 +214,7 @@ func testContext(t *testing.T, open func(*testing.T) core.Store) {
 		if _, err := s.UpdateTask(ctx, u.ID, task.ID, core.TaskPatch{Status: ptr(core.StatusComplete), UpdatedAt: time.Now()}); err == nil {
 			t.Error("UpdateTask with a canceled context succeeded")
 		}
-		if err := s.DeleteTask(ctx, u.ID, task.ID); err == nil {
+		if _, err := s.DeleteTask(ctx, u.ID, task.ID); err == nil {
 			t.Error("DeleteTask with a canceled context succeeded")
 		}
 		if _, err := s.UpdateUser(ctx, u.ID, core.UserPatch{Username: ptr[core.Username]("never")}); err == nil {

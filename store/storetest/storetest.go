@@ -148,6 +148,9 @@ func wantErr(tb testing.TB, err, target error) {
 	}
 }
 
+// errOf is the error of a call that also returns a task.
+func errOf(_ core.Task, err error) error { return err }
+
 func wantNoErr(tb testing.TB, err error) {
 	tb.Helper()
 	if err != nil {
@@ -180,8 +183,12 @@ func wantTask(tb testing.TB, got, want core.Task) {
 	if !got.UpdatedAt.Equal(want.UpdatedAt) {
 		tb.Errorf("task %s UpdatedAt = %v, want %v", want.ID, got.UpdatedAt, want.UpdatedAt)
 	}
+	if (got.DueDate == nil) != (want.DueDate == nil) || (got.DueDate != nil && !got.DueDate.Equal(*want.DueDate)) {
+		tb.Errorf("task %s DueDate = %v, want %v", want.ID, got.DueDate, want.DueDate)
+	}
 	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
 	got.UpdatedAt, want.UpdatedAt = time.Time{}, time.Time{}
+	got.DueDate, want.DueDate = nil, nil
 	if got != want {
 		tb.Errorf("task = %+v\nwant   %+v", got, want)
 	}

@@ -127,10 +127,12 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		u := MustCreateUser(t, s, UniqueEmail("owner"))
 		gone := MustCreateTask(t, s, u.ID, "gone")
 		kept := MustCreateTask(t, s, u.ID, "kept")
-		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, gone.ID))
-		_, err := s.GetTask(t.Context(), u.ID, gone.ID)
+		removed, err := s.DeleteTask(t.Context(), u.ID, gone.ID)
+		wantNoErr(t, err)
+		wantTask(t, removed, gone) // the task as it was removed
+		_, err = s.GetTask(t.Context(), u.ID, gone.ID)
 		wantErr(t, err, core.ErrNotFound)
-		wantErr(t, s.DeleteTask(t.Context(), u.ID, gone.ID), core.ErrNotFound)
+		wantErr(t, errOf(s.DeleteTask(t.Context(), u.ID, gone.ID)), core.ErrNotFound)
 		_, err = s.UpdateTask(t.Context(), u.ID, gone.ID, core.TaskPatch{Title: ptr[core.Title]("zombie"), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
 		got, err := s.GetTask(t.Context(), u.ID, kept.ID)
@@ -147,7 +149,7 @@ func testTasks(t *testing.T, open func(*testing.T) core.Store) {
 		s := open(t)
 		u := MustCreateUser(t, s, UniqueEmail("owner"))
 		MustCreateTask(t, s, u.ID, "stays")
-		wantErr(t, s.DeleteTask(t.Context(), u.ID, NewTaskID(t)), core.ErrNotFound)
+		wantErr(t, errOf(s.DeleteTask(t.Context(), u.ID, NewTaskID(t))), core.ErrNotFound)
 		wantStats(t, s, u.ID, stats(1, 0, 0))
 	})
 }
@@ -165,7 +167,7 @@ func testTaskIsolation(t *testing.T, open func(*testing.T) core.Store) {
 		wantErr(t, err, core.ErrNotFound)
 		_, err = s.UpdateTask(t.Context(), intruder.ID, task.ID, core.TaskPatch{Title: ptr[core.Title]("pwned"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()})
 		wantErr(t, err, core.ErrNotFound)
-		wantErr(t, s.DeleteTask(t.Context(), intruder.ID, task.ID), core.ErrNotFound)
+		wantErr(t, errOf(s.DeleteTask(t.Context(), intruder.ID, task.ID)), core.ErrNotFound)
 
 		got, err := s.GetTask(t.Context(), owner.ID, task.ID)
 		wantNoErr(t, err)
@@ -270,29 +272,105 @@ func testListTasks(t *testing.T, open func(*testing.T) core.Store) {
 			tasks = append(tasks, MustCreateTask(t, s, u.ID, fmt.Sprint("t", i)))
 		}
 		MustSetStatus(t, s, u.ID, tasks[4].ID, core.StatusComplete)
-		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, tasks[2].ID))
+		wantNoErr(t, errOf(s.DeleteTask(t.Context(), u.ID, tasks[2].ID)))
 		cases := []struct {
-			name   string
-			status *core.TaskStatus
-			limit  int
-			want   []string
-			more   bool
+			name    string
+			status  *core.TaskStatus
+			limit   int
+			want    []string
+			more    bool
+			reverse bool
 		}{
-			{"All", nil, 10, []string{tasks[3].ID, tasks[4].ID, tasks[5].ID}, false},
-			{"AllLimited", nil, 2, []string{tasks[3].ID, tasks[4].ID}, true},
-			{"Pending", ptr(core.StatusPending), 10, []string{tasks[3].ID, tasks[5].ID}, false},
-			{"PendingLimited", ptr(core.StatusPending), 1, []string{tasks[3].ID}, true},
-			{"Complete", ptr(core.StatusComplete), 1, []string{tasks[4].ID}, false},
-			{"Ongoing", ptr(core.StatusOngoing), 10, nil, false},
+			{"All", nil, 10, []string{tasks[3].ID, tasks[4].ID, tasks[5].ID}, false, false},
+			{"AllLimited", nil, 2, []string{tasks[3].ID, tasks[4].ID}, true, false},
+			{"Pending", ptr(core.StatusPending), 10, []string{tasks[3].ID, tasks[5].ID}, false, false},
+			{"PendingLimited", ptr(core.StatusPending), 1, []string{tasks[3].ID}, true, false},
+			{"Complete", ptr(core.StatusComplete), 1, []string{tasks[4].ID}, false, false},
+			{"Ongoing", ptr(core.StatusOngoing), 10, nil, false, false},
+			{"Reversed", nil, 10, []string{tasks[1].ID, tasks[0].ID}, false, true},
+			{"ReversedLimited", nil, 1, []string{tasks[1].ID}, true, true},
+			{"PendingReversed", ptr(core.StatusPending), 10, []string{tasks[1].ID, tasks[0].ID}, false, true},
+			{"CompleteReversed", ptr(core.StatusComplete), 10, nil, false, true},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{Status: c.status, After: tasks[2].ID, Limit: c.limit})
+				got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{Status: c.status, After: tasks[2].ID, Limit: c.limit, Reverse: c.reverse})
 				wantNoErr(t, err)
 				if !slices.Equal(ids(got, taskID), c.want) || more != c.more {
 					t.Fatalf("got %v (more %v), want %v (more %v)", ids(got, taskID), more, c.want, c.more)
 				}
 			})
+		}
+	})
+
+	t.Run("ReverseStartsFromTheNewest", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("newest"))
+		var tasks []core.Task
+		for i := range 4 {
+			tasks = append(tasks, MustCreateTask(t, s, u.ID, fmt.Sprint("t", i)))
+		}
+		MustSetStatus(t, s, u.ID, tasks[3].ID, core.StatusOngoing)
+		for _, c := range []struct {
+			status *core.TaskStatus
+			limit  int
+			want   []string
+			more   bool
+		}{
+			{nil, 3, []string{tasks[3].ID, tasks[2].ID, tasks[1].ID}, true},
+			{nil, 4, []string{tasks[3].ID, tasks[2].ID, tasks[1].ID, tasks[0].ID}, false},
+			{ptr(core.StatusPending), 5, []string{tasks[2].ID, tasks[1].ID, tasks[0].ID}, false},
+			{ptr(core.StatusOngoing), 1, []string{tasks[3].ID}, false},
+		} {
+			got, more, err := s.ListTasks(t.Context(), u.ID, core.TaskQuery{Status: c.status, Limit: c.limit, Reverse: true})
+			wantNoErr(t, err)
+			if !slices.Equal(ids(got, taskID), c.want) || more != c.more {
+				t.Errorf("status %v limit %d: got %v (more %v), want %v (more %v)", c.status, c.limit, ids(got, taskID), more, c.want, c.more)
+			}
+		}
+	})
+
+	t.Run("DueDateIsKeptSetAndCleared", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := MustCreateUser(t, s, UniqueEmail("due"))
+		due := time.Date(2027, 3, 1, 17, 30, 0, 250e6, time.UTC)
+		task := NewTask(t, u.ID, "with a due date")
+		task.DueDate = &due
+		wantNoErr(t, s.CreateTask(t.Context(), task, 0))
+		got, err := s.GetTask(t.Context(), u.ID, task.ID)
+		wantNoErr(t, err)
+		wantTask(t, got, task)
+
+		// A patch without a due date leaves it; one with a time sets it (with
+		// a status change too, the path that moves counters); a zero time
+		// clears it.
+		later := due.Add(48 * time.Hour)
+		steps := []struct {
+			name  string
+			patch core.TaskPatch
+			want  *time.Time
+		}{
+			{"Untouched", core.TaskPatch{Title: ptr[core.Title]("renamed")}, &due},
+			{"Set", core.TaskPatch{DueDate: &later}, &later},
+			{"SetWithStatus", core.TaskPatch{DueDate: &due, Status: ptr(core.StatusOngoing)}, &due},
+			{"UntouchedWithStatus", core.TaskPatch{Status: ptr(core.StatusComplete)}, &due},
+			{"Cleared", core.TaskPatch{DueDate: &time.Time{}}, nil},
+			{"StaysCleared", core.TaskPatch{Description: ptr[core.Description]("more")}, nil},
+		}
+		for _, st := range steps {
+			st.patch.UpdatedAt = time.Now().UTC()
+			updated, err := s.UpdateTask(t.Context(), u.ID, task.ID, st.patch)
+			wantNoErr(t, err)
+			read, err := s.GetTask(t.Context(), u.ID, task.ID)
+			wantNoErr(t, err)
+			listed := allTasks(t, s, u.ID, nil, 10)
+			for what, got := range map[string]core.Task{"UpdateTask": updated, "GetTask": read, "ListTasks": listed[0]} {
+				if (got.DueDate == nil) != (st.want == nil) || (got.DueDate != nil && !got.DueDate.Equal(*st.want)) {
+					t.Errorf("%s: %s: DueDate = %v, want %v", st.name, what, got.DueDate, st.want)
+				}
+			}
 		}
 	})
 
@@ -355,7 +433,7 @@ func testListTasks(t *testing.T, open func(*testing.T) core.Store) {
 				t.Fatalf("status %s: %v, want %v", st, got, w)
 			}
 		}
-		wantNoErr(t, s.DeleteTask(t.Context(), u.ID, b.ID))
+		wantNoErr(t, errOf(s.DeleteTask(t.Context(), u.ID, b.ID)))
 		if got := allTasks(t, s, u.ID, ptr(core.StatusComplete), 2); len(got) != 0 {
 			t.Fatalf("deleted task still listed as complete: %v", ids(got, taskID))
 		}

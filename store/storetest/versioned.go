@@ -62,7 +62,7 @@ func (v *Versioned) UpdateTask(ctx context.Context, userID, taskID string, p cor
 	return v.Store.UpdateTask(ctx, userID, taskID, p)
 }
 
-func (v *Versioned) DeleteTask(ctx context.Context, userID, taskID string) error {
+func (v *Versioned) DeleteTask(ctx context.Context, userID, taskID string) (core.Task, error) {
 	defer v.bump(userID)
 	return v.Store.DeleteTask(ctx, userID, taskID)
 }
