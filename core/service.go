@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -534,88 +533,6 @@ func pageSize(first *int) (int, error) {
 		return MaxPageSize, nil
 	}
 	return *first, nil
-}
-
-// TaskListArgs asks for one page of the caller's tasks (the GraphQL
-// arguments of Query.tasks): forward with First and After, or backward with
-// Last and Before (the page that ends just before Before), never both.
-type TaskListArgs struct {
-	Status        *TaskStatus
-	First, Last   *int
-	After, Before *string
-}
-
-// ListTasks returns a page of the caller's tasks, oldest first, optionally
-// with one status only. A page is full (first or last items) whenever that
-// many remain in its direction; first and last are capped at MaxPageSize.
-func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection, error) {
-	u, err := s.Actor(ctx)
-	if err != nil {
-		return TaskConnection{}, err
-	}
-	backward := a.Last != nil || a.Before != nil
-	if backward && (a.First != nil || a.After != nil) {
-		return TaskConnection{}, Invalid(FieldError{Field: "last", Kind: KindFormat, Format: "page",
-			Reason: "page forward with first and after, or backward with last and before, not both"})
-	}
-	size, from := a.First, a.After
-	if backward {
-		size, from = a.Last, a.Before
-	}
-	limit, err := pageSize(size)
-	if err != nil {
-		if backward {
-			err = forField(err, "last")
-		}
-		return TaskConnection{}, err
-	}
-	if a.Status != nil && !a.Status.Valid() {
-		return TaskConnection{}, Invalid(*enumError("status", *a.Status, TaskStatuses[:]))
-	}
-	scope := "tasks\x00" + u.ID + "\x00"
-	if a.Status != nil {
-		scope += string(*a.Status)
-	}
-	pos, err := s.cursors.decode(scope, deref(from))
-	if err != nil {
-		if backward {
-			err = forField(err, "before")
-		}
-		return TaskConnection{}, err
-	}
-	q := TaskQuery{Status: a.Status, After: pos, Limit: max(limit, 1), Reverse: backward}
-	tasks, more, err := s.store.ListTasks(ctx, u.ID, q)
-	if err != nil {
-		return TaskConnection{}, err
-	}
-	if limit == 0 {
-		more, tasks = len(tasks) > 0, nil
-	}
-	if backward {
-		slices.Reverse(tasks)
-	}
-	stats, err := s.store.TaskStats(ctx, u.ID)
-	if err != nil {
-		return TaskConnection{}, err
-	}
-	c := TaskConnection{Edges: make([]TaskEdge, len(tasks)), TotalCount: stats.Total()}
-	if a.Status != nil {
-		c.TotalCount = stats.Count(*a.Status)
-	}
-	for i, t := range tasks {
-		c.Edges[i] = TaskEdge{Cursor: s.cursors.encode(scope, t.ID), Node: t}
-	}
-	// The direction walked is exact; the other says whether the page was
-	// reached through a cursor (tasks before it may since have gone), as
-	// the Relay specification allows.
-	c.PageInfo.HasNextPage, c.PageInfo.HasPreviousPage = more, pos != ""
-	if backward {
-		c.PageInfo.HasNextPage, c.PageInfo.HasPreviousPage = pos != "", more
-	}
-	if n := len(c.Edges); n > 0 {
-		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &c.Edges[0].Cursor, &c.Edges[n-1].Cursor
-	}
-	return c, nil
 }
 
 // forField returns err, a one-field invalid input error, as the same error

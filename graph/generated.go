@@ -88,7 +88,7 @@ type ComplexityRoot struct {
 		Me           func(childComplexity int) int
 		Node         func(childComplexity int, id string) int
 		Task         func(childComplexity int, id string) int
-		Tasks        func(childComplexity int, status *core.TaskStatus, first *int, after *string, last *int, before *string) int
+		Tasks        func(childComplexity int, status *core.TaskStatus, orderBy *core.TaskOrder, search *string, first *int, after *string, last *int, before *string) int
 		User         func(childComplexity int, id string) int
 		Users        func(childComplexity int, first *int, after *string) int
 	}
@@ -176,7 +176,7 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (core.User, error)
-	Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string, last *int, before *string) (core.TaskConnection, error)
+	Tasks(ctx context.Context, status *core.TaskStatus, orderBy *core.TaskOrder, search *string, first *int, after *string, last *int, before *string) (core.TaskConnection, error)
 	Task(ctx context.Context, id string) (*core.Task, error)
 	Node(ctx context.Context, id string) (core.Node, error)
 	Users(ctx context.Context, first *int, after *string) (core.UserConnection, error)
@@ -487,7 +487,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["status"].(*core.TaskStatus), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["status"].(*core.TaskStatus), args["orderBy"].(*core.TaskOrder), args["search"].(*string), args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -746,6 +746,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("CreateTaskInput", ec.unmarshalInputCreateTaskInput),
 			graphql.NewInputUnmarshaler("RegisterInput", ec.unmarshalInputRegisterInput),
+			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("UpdateTaskInput", ec.unmarshalInputUpdateTaskInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
 		)
@@ -861,6 +862,30 @@ enum TaskStatus {
   ONGOING
   "Done."
   COMPLETE
+}
+
+"What a task list is sorted by."
+enum TaskOrderField {
+  "When the task was created (its id's order)."
+  CREATED_AT
+  "When the task last changed."
+  UPDATED_AT
+  "Its due date; tasks without one come last in either direction."
+  DUE_DATE
+}
+
+"Which way a list is sorted."
+enum OrderDirection {
+  "Smallest (oldest, earliest) first."
+  ASC
+  "Largest (newest, latest) first."
+  DESC
+}
+
+"How to sort a task list; ties go by creation, in the same direction."
+input TaskOrder {
+  field: TaskOrderField!
+  direction: OrderDirection!
 }
 
 "What a user may do."
@@ -1030,15 +1055,18 @@ type Query {
   me: User! @auth
 
   """
-  The caller's tasks, oldest first, optionally in one status only. A page
-  is always full while tasks remain in its direction.
+  The caller's tasks, oldest first unless ` + "`" + `orderBy` + "`" + ` says otherwise,
+  optionally in one status only and matching ` + "`" + `search` + "`" + ` (a case- and
+  accent-insensitive substring of the title or description, up to 100
+  characters; blank matches every task). A page is always full while tasks
+  remain in its direction; ` + "`" + `totalCount` + "`" + ` counts every task of the list.
   Forward: ` + "`" + `first` + "`" + ` (page size, default 20, at most 100: larger values are
   capped; 0 for totalCount only) and ` + "`" + `after` + "`" + ` (an endCursor of the same
   list). Backward: ` + "`" + `last` + "`" + ` and ` + "`" + `before` + "`" + ` (a startCursor), giving the tasks
   just before it, still oldest first. Mixing the two directions, or a cursor
   from another list, fails with BAD_USER_INPUT.
   """
-  tasks(status: TaskStatus, first: Int, after: String, last: Int, before: String): TaskConnection! @auth
+  tasks(status: TaskStatus, orderBy: TaskOrder, search: String, first: Int, after: String, last: Int, before: String): TaskConnection! @auth
 
   "The caller's task, or null when it does not exist or is not the caller's."
   task(id: ID!): Task @auth
@@ -1751,38 +1779,54 @@ func (ec *executionContext) field_Query_tasks_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["status"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
-		func(ctx context.Context, v any) (*int, error) {
-			return ec.unmarshalOInt2ᚖint(ctx, v)
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*core.TaskOrder, error) {
+			return ec.unmarshalOTaskOrder2ᚖgithubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskOrder(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["orderBy"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "search",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+	args["search"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["last"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["before"] = arg4
+	args["after"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg6
 	return args, nil
 }
 
@@ -3004,7 +3048,7 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Tasks(ctx, fc.Args["status"].(*core.TaskStatus), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
+			return ec.Resolvers.Query().Tasks(ctx, fc.Args["status"].(*core.TaskStatus), fc.Args["orderBy"].(*core.TaskOrder), fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["last"].(*int), fc.Args["before"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -5539,6 +5583,55 @@ func UnmarshalRegisterInput(ctx context.Context, raw any) (core.RegisterInput, e
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTaskOrder(ctx context.Context, obj any) (core.TaskOrder, error) {
+	var it core.TaskOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "direction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNTaskOrderField2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTaskOrder unmarshals raw into the TaskOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTaskOrder(ctx context.Context, raw any) (core.TaskOrder, error) {
+	var out core.TaskOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TaskOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateTaskInput(ctx context.Context, obj any) (core.UpdateTaskInput, error) {
 	var it core.UpdateTaskInput
 	if obj == nil {
@@ -6937,6 +7030,20 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNOrderDirection2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐOrderDirection(ctx context.Context, v any) (core.OrderDirection, error) {
+	res, err := scalars.UnmarshalOrderDirection(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOrderDirection2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v core.OrderDirection) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalOrderDirection(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "OrderDirection!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v core.PageInfo) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
 }
@@ -7076,6 +7183,20 @@ func (ec *executionContext) marshalNTaskEdge2ᚕgithubᚗcomᚋtaskapiᚋtaskapi
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNTaskOrderField2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskOrderField(ctx context.Context, v any) (core.TaskOrderField, error) {
+	res, err := scalars.UnmarshalTaskOrderField(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskOrderField2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskOrderField(ctx context.Context, sel ast.SelectionSet, v core.TaskOrderField) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalTaskOrderField(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskOrderField!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNTaskStats2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskStats(ctx context.Context, sel ast.SelectionSet, v core.TaskStats) graphql.Marshaler {
@@ -7420,6 +7541,14 @@ func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋtaskapiᚋtaskapiᚋc
 		return graphql.Null
 	}
 	return ec._Task(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOTaskOrder2ᚖgithubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskOrder(ctx context.Context, v any) (*core.TaskOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputTaskOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOTaskStatus2ᚖgithubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskStatus(ctx context.Context, v any) (*core.TaskStatus, error) {

@@ -3,6 +3,7 @@ package resolvers_test
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -204,4 +205,54 @@ func TestTasksPageBackward(t *testing.T) {
 	}
 	wantCode(t, e.post(t, a.Token, `{ tasks(first: 2, last: 2) { totalCount } }`, nil), "BAD_USER_INPUT")
 	wantCode(t, e.post(t, a.Token, `{ tasks(last: -1) { totalCount } }`, nil), "BAD_USER_INPUT")
+}
+
+func TestTasksOrderAndSearch(t *testing.T) {
+	e := newEnv(t)
+	a := e.mustRegister(t, "orderly")
+	type task struct{ ID, Title string }
+	create := func(title, due string) {
+		in := `{title: "` + title + `"}`
+		if due != "" {
+			in = `{title: "` + title + `", dueDate: "` + due + `"}`
+		}
+		e.post(t, a.Token, `mutation { createTask(input: `+in+`) { id } }`, nil).decode(t, &struct{}{})
+	}
+	create("Café", "2027-01-03T00:00:00Z")
+	create("no date, about the CAFE", "")
+	create("soon", "2027-01-01T00:00:00Z")
+	create("later café", "2027-02-01T00:00:00Z")
+	var got struct {
+		Tasks struct {
+			Edges      []struct{ Node task }
+			TotalCount int
+		}
+	}
+	list := func(args string) []string {
+		t.Helper()
+		e.post(t, a.Token, `{ tasks(`+args+`) { edges { node { id title } } totalCount } }`, nil).decode(t, &got)
+		var out []string
+		for _, e := range got.Tasks.Edges {
+			out = append(out, e.Node.Title)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		args  string
+		want  []string
+		total int
+	}{
+		{`orderBy: {field: DUE_DATE, direction: ASC}`, []string{"soon", "Café", "later café", "no date, about the CAFE"}, 4},
+		{`orderBy: {field: DUE_DATE, direction: DESC}`, []string{"later café", "Café", "soon", "no date, about the CAFE"}, 4},
+		{`orderBy: {field: CREATED_AT, direction: DESC}, first: 2`, []string{"later café", "soon"}, 4},
+		{`search: "CAFE", orderBy: {field: DUE_DATE, direction: DESC}`, []string{"later café", "Café", "no date, about the CAFE"}, 3},
+		{`search: "cafe", status: COMPLETE`, nil, 0},
+	} {
+		if l := list(c.args); !reflect.DeepEqual(l, c.want) || got.Tasks.TotalCount != c.total {
+			t.Errorf("tasks(%s) = %v (totalCount %d), want %v (%d)", c.args, l, got.Tasks.TotalCount, c.want, c.total)
+		}
+	}
+	wantCode(t, e.post(t, a.Token, `{ tasks(orderBy: {field: TITLE, direction: ASC}) { totalCount } }`, nil), "GRAPHQL_VALIDATION_FAILED")
+	wantCode(t, e.post(t, a.Token, `query($o: TaskOrder) { tasks(orderBy: $o) { totalCount } }`, vars{"o": vars{"field": "due_date", "direction": "ASC"}}), "GRAPHQL_VALIDATION_FAILED")
+	wantCode(t, e.post(t, a.Token, `{ tasks(search: "`+strings.Repeat("x", 101)+`") { totalCount } }`, nil), "BAD_USER_INPUT")
 }

@@ -48,8 +48,10 @@ var _ graph.QueryResolver = (*queryResolver)(nil)
 
 func (r *queryResolver) Me(ctx context.Context) (core.User, error) { return r.svc.Me(ctx) }
 
-func (r *queryResolver) Tasks(ctx context.Context, status *core.TaskStatus, first *int, after *string, last *int, before *string) (core.TaskConnection, error) {
-	return r.svc.ListTasks(ctx, core.TaskListArgs{Status: status, First: first, After: after, Last: last, Before: before})
+func (r *queryResolver) Tasks(ctx context.Context, status *core.TaskStatus, orderBy *core.TaskOrder, search *string, first *int, after *string, last *int, before *string) (core.TaskConnection, error) {
+	return r.svc.ListTasks(ctx, core.TaskListArgs{
+		Status: status, OrderBy: orderBy, Search: search, First: first, After: after, Last: last, Before: before,
+	})
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (core.Node, error) {

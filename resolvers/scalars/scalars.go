@@ -105,7 +105,27 @@ var (
 		pair("USER", core.RoleUser), pair("ADMIN", core.RoleAdmin))
 	activationStatuses = newEnum("ActivationStatus",
 		pair("ACTIVE", core.ActivationActive), pair("INACTIVE", core.ActivationInactive))
+	taskOrderFields = newEnum("TaskOrderField",
+		pair("CREATED_AT", core.OrderCreatedAt), pair("UPDATED_AT", core.OrderUpdatedAt), pair("DUE_DATE", core.OrderDueDate))
+	orderDirections = newEnum("OrderDirection",
+		pair("ASC", core.Ascending), pair("DESC", core.Descending))
 )
+
+// MarshalTaskOrderField writes a core.TaskOrderField as its GraphQL name.
+func MarshalTaskOrderField(f core.TaskOrderField) graphql.Marshaler {
+	return taskOrderFields.marshal(f)
+}
+
+// UnmarshalTaskOrderField reads CREATED_AT, UPDATED_AT or DUE_DATE.
+func UnmarshalTaskOrderField(v any) (core.TaskOrderField, error) { return taskOrderFields.unmarshal(v) }
+
+// MarshalOrderDirection writes a core.OrderDirection as its GraphQL name.
+func MarshalOrderDirection(d core.OrderDirection) graphql.Marshaler {
+	return orderDirections.marshal(d)
+}
+
+// UnmarshalOrderDirection reads ASC or DESC.
+func UnmarshalOrderDirection(v any) (core.OrderDirection, error) { return orderDirections.unmarshal(v) }
 
 // MarshalTaskStatus writes a core.TaskStatus as its GraphQL enum name.
 func MarshalTaskStatus(s core.TaskStatus) graphql.Marshaler { return taskStatuses.marshal(s) }
