@@ -186,8 +186,11 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 // sortKey is t's position in a list sorted by field: the sort value, then
 // the id, as one string that compares as the order does. A cursor holds it,
 // so a page resumes at the same place even if the task it came from has
-// since changed or gone. Times are fixed-width (RFC 3339 in UTC, to the
-// nanosecond); a task without a due date has the empty value.
+// since changed or gone. Creation order is id order (UUIDv7), as in the
+// store's walk; times are at the millisecond, fixed-width, as clients see
+// them, so a client cache that places a task by the fields it holds agrees
+// with the server (clients/src/tasklists.js). A task without a due date has
+// the empty value.
 func sortKey(t Task, field TaskOrderField) string {
 	var v time.Time
 	switch field {
@@ -199,12 +202,12 @@ func sortKey(t Task, field TaskOrderField) string {
 		}
 		v = *t.DueDate
 	default:
-		v = t.CreatedAt
+		return t.ID
 	}
 	return v.UTC().Format(sortTimeLayout) + "\x00" + t.ID
 }
 
-const sortTimeLayout = "2006-01-02T15:04:05.000000000Z"
+const sortTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // compareKeys orders two sort keys, descending if desc, with keys without
 // a value (no due date) after every other either way.

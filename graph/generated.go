@@ -884,7 +884,9 @@ enum OrderDirection {
 
 "How to sort a task list; ties go by creation, in the same direction."
 input TaskOrder {
+  "What to sort by."
   field: TaskOrderField!
+  "Which way."
   direction: OrderDirection!
 }
 
@@ -922,8 +924,11 @@ type User implements Node {
   username: String!
   "Unique, ignoring case and width (ＡＮＮ@example.com is ann@example.com); kept as written, with the domain lowercased."
   email: String!
+  "What the user may do."
   role: Role!
+  "Whether the user may log in."
   activationStatus: ActivationStatus!
+  "When the user registered (or was taken over from the legacy app)."
   createdAt: DateTime!
   """
   How many tasks this user has in each status, exact after every write.
@@ -947,7 +952,9 @@ One login of a user, on one device: it lasts until logout, revocation, or
 its expiry (30 days after login, or 7 days without a refresh).
 """
 type Session {
+  "Stable for the session's life; revokeSession takes it."
   id: ID!
+  "When the user logged in."
   createdAt: DateTime!
   "When its refresh token was last used (or the login, until then)."
   lastUsedAt: DateTime!
@@ -965,10 +972,13 @@ normalized caches store it inside the User it belongs to (urql's graphcache
 needs ` + "`" + `keys: { TaskStats: () => null }` + "`" + `, see docs/clients.md).
 """
 type TaskStats {
+  "Tasks not started."
   pending: Int!
+  "Tasks in progress."
   ongoing: Int!
+  "Tasks done."
   complete: Int!
-  "pending + ongoing + complete."
+  "All of them: pending + ongoing + complete."
   total: Int!
 }
 
@@ -980,7 +990,9 @@ type Task implements Node {
   title: String!
   "Up to 5000 characters; may be empty."
   description: String!
+  "Where the task is in its life."
   status: TaskStatus!
+  "When the task was created."
   createdAt: DateTime!
   "When the task last changed (equal to createdAt until then)."
   updatedAt: DateTime!
@@ -1004,22 +1016,27 @@ type PageInfo {
 
 "A page of the caller's tasks (Relay cursor connection)."
 type TaskConnection {
+  "This page's tasks, in list order."
   edges: [TaskEdge!]!
+  "Where this page lies in the list."
   pageInfo: PageInfo!
-  "How many tasks match the status filter in all pages together."
+  "How many tasks the list (status filter and search) holds in all pages together."
   totalCount: Int!
 }
 
 "A task and the cursor that resumes after it."
 type TaskEdge {
-  "Opaque. Valid only for the same user and the same status filter."
+  "Opaque. Valid only for the same user and the same list (status, order, search)."
   cursor: String!
+  "The task."
   node: Task!
 }
 
 "A page of users (Relay cursor connection)."
 type UserConnection {
+  "This page's users."
   edges: [UserEdge!]!
+  "Where this page lies in the list."
   pageInfo: PageInfo!
   "Null where counting every user would cost a full scan."
   totalCount: Int
@@ -1029,6 +1046,7 @@ type UserConnection {
 type UserEdge {
   "Opaque. Valid only for the users list."
   cursor: String!
+  "The user."
   node: User!
 }
 
@@ -1047,9 +1065,11 @@ type AuthPayload {
   refreshToken: String!
   "Seconds until the refresh token expires if unused."
   refreshExpiresIn: Int!
+  "Who logged in."
   user: User!
 }
 
+"What can be read."
 type Query {
   "The caller."
   me: User! @auth
@@ -1066,23 +1086,38 @@ type Query {
   just before it, still oldest first. Mixing the two directions, or a cursor
   from another list, fails with BAD_USER_INPUT.
   """
-  tasks(status: TaskStatus, orderBy: TaskOrder, search: String, first: Int, after: String, last: Int, before: String): TaskConnection! @auth
+  tasks(
+    "Only tasks in this status."
+    status: TaskStatus
+    "The order; default CREATED_AT ASC."
+    orderBy: TaskOrder
+    "Only tasks whose title or description contains it (case and accents aside)."
+    search: String
+    "Page size, forward."
+    first: Int
+    "Resume after this endCursor."
+    after: String
+    "Page size, backward."
+    last: Int
+    "End just before this startCursor."
+    before: String
+  ): TaskConnection! @auth
 
   "The caller's task, or null when it does not exist or is not the caller's."
-  task(id: ID!): Task @auth
+  task("The task's id." id: ID!): Task @auth
 
   """
   The Task or User with this id, under the rules of ` + "`" + `task` + "`" + ` and ` + "`" + `user` + "`" + `
   except that anyone may read themself; null when there is none the caller
   may read.
   """
-  node(id: ID!): Node @auth
+  node("A Task's or a User's id." id: ID!): Node @auth
 
   "Every user, a page at a time (` + "`" + `first` + "`" + `: default 20, at most 100). Admins only."
-  users(first: Int, after: String): UserConnection! @hasRole(role: ADMIN)
+  users("Page size." first: Int, "Resume after this endCursor." after: String): UserConnection! @hasRole(role: ADMIN)
 
   "A user, or null when there is none with this id. Admins only."
-  user(id: ID!): User @hasRole(role: ADMIN)
+  user("The user's id." id: ID!): User @hasRole(role: ADMIN)
 
   """
   The caller's profile, task counts, live sessions and every task as one
@@ -1092,26 +1127,27 @@ type Query {
   exportMyData: String! @auth
 }
 
+"What can be changed."
 type Mutation {
   """
   Creates a user; anyone may register as a USER. Registering an ADMIN needs
   an admin's token (FORBIDDEN otherwise). A taken email is CONFLICT.
   """
-  register(input: RegisterInput!): User!
+  register("The new user." input: RegisterInput!): User!
 
   """
   Exchanges an email and password for an access token. A wrong email or
   password is UNAUTHENTICATED; an inactive user is FORBIDDEN; too many
   attempts are RATE_LIMITED.
   """
-  login(email: String!, password: String!): AuthPayload!
+  login("The account's email, in any case." email: String!, "Its password." password: String!): AuthPayload!
 
   """
   Exchanges a refresh token (from login or an earlier refresh) for a new
   access and refresh token; the one sent stops working. An already used one
   ends its whole session: UNAUTHENTICATED, as for an unknown or expired one.
   """
-  refreshToken(refreshToken: String!): AuthPayload!
+  refreshToken("The refresh token of the last login or refresh." refreshToken: String!): AuthPayload!
 
   "Ends the caller's session: its access and refresh tokens stop working."
   logout: Boolean! @auth
@@ -1124,34 +1160,34 @@ type Mutation {
   logins are), ends every session of the caller, and starts a new one whose
   tokens it returns.
   """
-  changePassword(currentPassword: String!, newPassword: String!): AuthPayload! @auth
+  changePassword("The password now." currentPassword: String!, "The new one, under the registration rules." newPassword: String!): AuthPayload! @auth
 
   "Ends one of the caller's sessions (an admin: anyone's). NOT_FOUND otherwise."
-  revokeSession(id: ID!): Boolean! @auth
+  revokeSession("The session's id (User.sessions)." id: ID!): Boolean! @auth
 
   "Adds a PENDING task for the caller."
-  createTask(input: CreateTaskInput!): Task! @auth
+  createTask("The new task." input: CreateTaskInput!): Task! @auth
 
   "Changes the set fields of the caller's task; NOT_FOUND when it is not theirs."
-  updateTask(id: ID!, input: UpdateTaskInput!): Task! @auth
+  updateTask("The task's id." id: ID!, "The change." input: UpdateTaskInput!): Task! @auth
 
   """
   Deletes the caller's task and returns its id; NOT_FOUND when it is not
   theirs. removeTask does the same and answers what a client cache needs.
   """
-  deleteTask(id: ID!): ID! @auth
+  deleteTask("The task's id." id: ID!): ID! @auth
 
   """
   Deletes the caller's task and returns it as it was, with the caller's
   counts after the deletion; NOT_FOUND when it is not theirs.
   """
-  removeTask(id: ID!): DeleteTaskPayload! @auth
+  removeTask("The task's id." id: ID!): DeleteTaskPayload! @auth
 
   """
   Changes the set fields of a user. Admins only; an admin cannot change their
   own role or activation status.
   """
-  updateUser(id: ID!, input: UpdateUserInput!): User! @hasRole(role: ADMIN)
+  updateUser("The user's id." id: ID!, "The change." input: UpdateUserInput!): User! @hasRole(role: ADMIN)
 
   """
   Deletes the caller's account with every task and session, once the
@@ -1159,13 +1195,13 @@ type Mutation {
   UNAUTHENTICATED and deletes nothing). The email can register again; the id
   is never reused. The last active admin cannot leave (CONFLICT).
   """
-  deleteAccount(password: String!): Boolean! @auth
+  deleteAccount("The caller's password." password: String!): Boolean! @auth
 
   """
   Deletes a user's account with every task and session. Admins only; not
   their own (use deleteAccount), not the last active admin (CONFLICT).
   """
-  deleteUser(id: ID!): Boolean! @hasRole(role: ADMIN)
+  deleteUser("The user's id." id: ID!): Boolean! @hasRole(role: ADMIN)
 }
 
 "The answer to removeTask."
@@ -1204,6 +1240,7 @@ input CreateTaskInput {
 
 "A change to a task: only the fields given change; give at least one."
 input UpdateTaskInput {
+  "The new status."
   status: TaskStatus
   "1–200 characters with at least one visible; kept as sent (NFC-normalized)."
   title: String
@@ -1221,7 +1258,9 @@ input UpdateUserInput {
   email: String
   "6–128 characters; up to 15 characters it needs a special character; not a common password."
   password: String
+  "ACTIVE or INACTIVE; not one's own."
   activationStatus: ActivationStatus
+  "USER or ADMIN; not one's own."
   role: Role
 }
 `, BuiltIn: false},

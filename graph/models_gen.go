@@ -2,8 +2,10 @@
 
 package graph
 
+// What can be changed.
 type Mutation struct {
 }
 
+// What can be read.
 type Query struct {
 }

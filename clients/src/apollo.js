@@ -12,9 +12,16 @@ export function createApolloClient(uri, session) {
     link: sessionLink(session).concat(new HttpLink({ uri })),
     cache: new InMemoryCache({
       typePolicies: {
-        // One list per status filter; fetchMore({ variables: { after } })
-        // appends the next page to it.
-        Query: { fields: { tasks: relayStylePagination(['status']) } },
+        // One list per status, order and search; fetchMore({ variables:
+        // { after } }) appends the next page to it, and taskListsUpdate
+        // (apollo-lists.js) keeps it right after task mutations.
+        Query: {
+          fields: {
+            tasks: relayStylePagination(['status', 'orderBy', 'search']),
+            // task(id) is the Task:<id> the cache holds, when it holds it.
+            task: { read: (_, { args, toReference }) => toReference({ __typename: 'Task', id: args.id }) },
+          },
+        },
       },
     }),
   });

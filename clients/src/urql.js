@@ -19,7 +19,7 @@ export function createUrqlClient(url, session) {
 // retries the operation once (authExchange holds the other operations until
 // the refresh is over). If the refresh is refused, the session is cleared
 // and the caller gets the UNAUTHENTICATED answer.
-function sessionExchange(session) {
+export function sessionExchange(session) {
   return authExchange(async (utils) => {
     let stale = null; // the access token of the operation that asks for a refresh
     return {

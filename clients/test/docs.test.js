@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
 
 const shown = {
-  'docs/clients.md': ['session.js', 'apollo.js', 'urql.js'],
+  'docs/clients.md': ['session.js', 'apollo.js', 'urql.js', 'tasklists.js', 'apollo-lists.js', 'urql-graphcache.js'],
   'README.md': ['apollo.js', 'urql.js'],
 };
 for (const [docPath, files] of Object.entries(shown)) {

@@ -129,6 +129,23 @@ describe('urql', () => {
     assert.equal(tasks.totalCount, titles.length - 1);
   });
 
+  it('removes a task: removeTask answers a Task, so the document cache fetches its lists again', async () => {
+    const REMOVE = gql`mutation RemoveTask($id: ID!) { removeTask(id: $id) { deletedTaskId task { id } stats { total } } }`;
+    const ME_STATS = gql`query MeStats { me { id stats { total } } }`;
+    ok(await client.query(TASKS, { first: 10 }).toPromise());
+    ok(await client.query(ME_STATS, {}).toPromise());
+    const { removeTask } = ok(await client.mutation(REMOVE, { id: ids[1] }).toPromise());
+    assert.equal(removeTask.deletedTaskId, ids[1]);
+    assert.equal(removeTask.stats.total, titles.length - 2);
+    const before = sent.length;
+    const { tasks } = ok(await client.query(TASKS, { first: 10 }).toPromise());
+    assert.deepEqual(tasks.edges.map((e) => e.node.id), ids.slice(2));
+    assert.equal(tasks.totalCount, titles.length - 2);
+    // The list held a Task, so it was fetched again (a bare ID names no type);
+    // me (a User only) was not invalidated: read its stats from removeTask.
+    assert.deepEqual(sent.slice(before).map((r) => r.method), ['GET']);
+  });
+
   it('reads the error codes of refused calls', async () => {
     const anonymous = createUrqlClient(GRAPHQL, createSession(GRAPHQL));
     assert.equal(code(await anonymous.query(ME, {}).toPromise()), 'UNAUTHENTICATED');
