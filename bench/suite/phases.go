@@ -320,7 +320,7 @@ func (s *suite) scaling(ctx context.Context, env *services) error {
 		return err
 	}
 	defer inst.stop()
-	endpoints := []endpoint{gqlTasks, gqlStats, restStats, restFetch}
+	endpoints := []endpoint{gqlTasks, gqlTasksByDue, gqlTasksSearch, gqlStats, restStats, restFetch}
 	rows := make([]*scaleRow, len(endpoints))
 	for i, e := range endpoints {
 		rows[i] = &scaleRow{Endpoint: e.name, P50: map[int]time.Duration{}, RPS: map[int]float64{}}

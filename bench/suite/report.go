@@ -235,7 +235,19 @@ func (r *report) targets() [][3]string {
 	}
 	ratioTarget(restFetch.name, targetREST)
 	ratioTarget(gqlTasks.name, targetGraphQL)
+	var defaultOrder *scaleRow
 	for _, row := range r.scale {
+		if row.Endpoint == gqlTasks.name {
+			defaultOrder = row
+		}
+	}
+	for _, row := range r.scale {
+		if defaultOrder != nil && (row.Endpoint == gqlTasksByDue.name || row.Endpoint == gqlTasksSearch.name) {
+			n := r.sizes2[len(r.sizes2)-1]
+			f := float64(row.P50[n]) / float64(max(defaultOrder.P50[n], 1))
+			out = append(out, [3]string{fmt.Sprintf("%s at %s tasks: ≤ 2 × the default order", row.Endpoint, thousands(n)),
+				fmt.Sprintf("%.2f× (%s vs %s)", f, fmtDur(row.P50[n]), fmtDur(defaultOrder.P50[n])), yes(f <= 2)})
+		}
 		if row.Endpoint != restStats.name && row.Endpoint != gqlStats.name {
 			continue
 		}
