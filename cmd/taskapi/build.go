@@ -44,7 +44,7 @@ func (a *app) Close() {
 // configured, and assembles the service and its handler.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg}
-	st, err := openStore(ctx, cfg)
+	st, err := openStore(ctx, cfg, dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	return a, nil
 }
 
-func openStore(ctx context.Context, cfg config.Config) (core.Store, error) {
+// openStore opens the configured store; o gives the DynamoDB client's
+// timeout and logger (store/dynamo/client.go), cfg the rest.
+func openStore(ctx context.Context, cfg config.Config, o dynamo.Options) (core.Store, error) {
 	if cfg.Store == config.StoreEmbedded {
 		st, err := embedded.Open(cfg.DataDir)
 		if err != nil {
@@ -108,7 +110,8 @@ func openStore(ctx context.Context, cfg config.Config) (core.Store, error) {
 		}
 		return st, nil
 	}
-	client, err := dynamo.NewClient(ctx, dynamo.Options{Region: cfg.AWSRegion, Endpoint: cfg.DynamoDBEndpoint})
+	o.Region, o.Endpoint = cfg.AWSRegion, cfg.DynamoDBEndpoint
+	client, err := dynamo.NewClient(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("dynamodb client: %w", err)
 	}

@@ -83,3 +83,51 @@ func TestStoreMisconfiguredAnswers503(t *testing.T) {
 		t.Errorf("the cause is not in the log:\n%s", logs.String())
 	}
 }
+
+// TestHungDynamoDBAnswers503Fast: with DynamoDB frozen (SIGSTOP), a request
+// gets its 503 within the request path's operation timeout
+// (dynamo.RequestTimeout, 2 s), not after three 3 s attempts.
+func TestHungDynamoDBAnswers503Fast(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts DynamoDB Local")
+	}
+	srv := testenv.StartDynamoDB(t, testenv.DynamoDBOptions{})
+	env := map[string]string{
+		"STORE": "dynamodb", "DYNAMODB_ENDPOINT": srv.Endpoint(), "AWS_REGION": "us-east-1",
+		"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	if err := createTables(t.Context(), cfg, slog.Default()); err != nil {
+		t.Fatal(err)
+	}
+	a, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(&lockedBuffer{}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	register := func(email string) (int, time.Duration) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/auth/register",
+			strings.NewReader(`{"username":"ann","email":"`+email+`","password":"s3cret!pw"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		a.handler.ServeHTTP(rec, req)
+		return rec.Code, time.Since(start)
+	}
+	if code, _ := register("ann@example.com"); code != http.StatusOK {
+		t.Fatalf("healthy register: %d", code)
+	}
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Resume()
+	code, took := register("bob@example.com")
+	if code != http.StatusServiceUnavailable || took > 3*time.Second {
+		t.Fatalf("frozen DynamoDB: %d after %v, want 503 within the 2s timeout", code, took)
+	}
+	t.Logf("503 after %v", took.Round(time.Millisecond))
+}

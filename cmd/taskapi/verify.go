@@ -9,6 +9,7 @@ import (
 
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/store/dynamo"
 	"github.com/taskapi/taskapi/store/embedded"
 )
 
@@ -21,7 +22,7 @@ func verifyFlags(fs *flag.FlagSet) func(context.Context, env, *config.Config, *s
 	return func(ctx context.Context, e env, cfg *config.Config, log *slog.Logger) error {
 		// The store itself, not through the cache: DynamoDB's audit needs it
 		// (a repaired counter reaches cached readers within the cache's TTL).
-		st, err := openStore(ctx, *cfg)
+		st, err := openStore(ctx, *cfg, dynamo.Options{Timeout: dynamo.DefaultTimeout, Logger: log})
 		if errors.Is(err, embedded.ErrLocked) {
 			return fmt.Errorf("the embedded store in %s is held by another taskapi process (a running server?): stop it, then run verify again", cfg.DataDir)
 		}

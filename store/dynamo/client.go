@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/taskapi/taskapi/internal/awsconf"
@@ -20,8 +22,14 @@ import (
 
 // Defaults of Options.
 const (
-	// DefaultTimeout bounds one DynamoDB operation, all its attempts included.
+	// DefaultTimeout bounds one DynamoDB operation, all its attempts
+	// included: the admin commands' (create-tables, verify, migrate-legacy).
 	DefaultTimeout = 10 * time.Second
+	// RequestTimeout is the same bound on the request path (serve, Lambda):
+	// DynamoDB answers in milliseconds when healthy, so a hung one gives a
+	// 503 within about 2 s (one attempt, or a fast failure and a retry)
+	// instead of holding the request for three 3 s attempts.
+	RequestTimeout = 2 * time.Second
 	// attemptTimeout bounds one HTTP attempt (connect, send, read).
 	attemptTimeout = 3 * time.Second
 	dialTimeout    = 2 * time.Second
@@ -44,6 +52,10 @@ type Options struct {
 	// Timeout bounds each operation, retries included; 0 means DefaultTimeout.
 	// Each HTTP attempt is also bounded, by min(3s, Timeout).
 	Timeout time.Duration
+	// Logger, if set, receives the SDK's own log lines (its warnings) as
+	// structured records; without it they would go to stderr as plain
+	// "SDK … WARN" text, outside the JSON log.
+	Logger *slog.Logger
 	// OnCall, if set, is called with the operation name (e.g. "GetItem")
 	// each time the client runs an operation: tests use it to count round
 	// trips. It must be safe for concurrent use.
@@ -87,7 +99,22 @@ func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
 		// (aws/aws-sdk-go-v2#3545). TLS already protects the body.
 		do.DisableValidateResponseChecksum = true
 		do.APIOptions = append(do.APIOptions, operationMiddleware(timeout, o.OnCall))
+		if o.Logger != nil {
+			do.Logger = SDKLogger(o.Logger)
+		}
 	}), nil
+}
+
+// SDKLogger adapts l to the SDK's logger: a warning is a WARN record, any
+// other line DEBUG, each with the SDK's text as "msg" and source "aws-sdk".
+func SDKLogger(l *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelDebug
+		if c == logging.Warn {
+			level = slog.LevelWarn
+		}
+		l.Log(context.Background(), level, fmt.Sprintf(format, v...), "source", "aws-sdk")
+	})
 }
 
 func newRetryer() aws.Retryer {

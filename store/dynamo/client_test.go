@@ -1,7 +1,12 @@
 package dynamo_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"testing"
+
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/taskapi/taskapi/store/dynamo"
 )
@@ -66,5 +71,26 @@ func TestIndexNames(t *testing.T) {
 	// Terraform uses the same names; changing them breaks deployed tables.
 	if dynamo.EmailIndex != "email-index" || dynamo.StatusIndex != "status-index" {
 		t.Fatalf("index names %q, %q changed", dynamo.EmailIndex, dynamo.StatusIndex)
+	}
+}
+
+// TestSDKLogLinesAreStructured: the SDK's warnings reach the JSON log as
+// records of their own, not as plain "SDK … WARN" text on stderr.
+func TestSDKLogLinesAreStructured(t *testing.T) {
+	var buf bytes.Buffer
+	l := dynamo.SDKLogger(slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	l.Logf(logging.Warn, "Response has no supported checksum. Not validating response payload %s", "x")
+	l.Logf(logging.Debug, "request %d", 1)
+	var got []map[string]any
+	for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+		var rec map[string]any
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("not a JSON record: %q", line)
+		}
+		got = append(got, rec)
+	}
+	if len(got) != 2 || got[0]["level"] != "WARN" || got[0]["source"] != "aws-sdk" ||
+		got[0]["msg"] != "Response has no supported checksum. Not validating response payload x" || got[1]["level"] != "DEBUG" {
+		t.Fatalf("records %v", got)
 	}
 }

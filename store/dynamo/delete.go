@@ -62,7 +62,7 @@ func (s *Store) DeleteTasks(ctx context.Context, userID string, n int) (int, err
 		}
 		return len(tasks), nil
 	}
-	return 0, errContention("DeleteTasks")
+	return 0, errContention("DeleteTasks", maxWriteAttempts)
 }
 
 // DeleteUser removes user id, its email guard and its session records in

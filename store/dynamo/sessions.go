@@ -88,7 +88,7 @@ func (s *Store) WriteSessions(ctx context.Context, userID string, w core.Session
 			return set, err
 		}
 	}
-	return core.SessionSet{}, errContention("WriteSessions")
+	return core.SessionSet{}, errContention("WriteSessions", maxWriteAttempts)
 }
 
 func (s *Store) writeSessions(ctx context.Context, userID string, was, set core.SessionSet, ended []string, w core.SessionWrite) error {
@@ -197,7 +197,7 @@ func (s *Store) GetSessions(ctx context.Context, ids []string) ([]core.Session, 
 			}
 		}
 		if attempt == maxWriteAttempts {
-			return nil, errContention("GetSessions")
+			return nil, errContention("GetSessions", maxWriteAttempts)
 		}
 		out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 		if err != nil {

@@ -109,7 +109,7 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 	if err != nil {
 		return core.Task{}, err
 	}
-	for range maxWriteAttempts {
+	for attempt := 1; attempt <= maxRaceAttempts; attempt++ {
 		var t core.Task
 		if cur.Status == *p.Status {
 			t, err = s.updateTaskItem(ctx, userID, taskID, p, &cur)
@@ -120,11 +120,16 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 		if !errors.As(err, &stale) {
 			return t, err
 		}
+		// Another writer won the race: let the crowd spread out before
+		// trying again from what it wrote (tx.go's jittered backoff).
+		if err := sleep(ctx, raceBackoff(attempt)); err != nil {
+			return core.Task{}, s.fail("UpdateTask", err)
+		}
 		if cur, err = s.current(ctx, stale); err != nil {
 			return core.Task{}, err
 		}
 	}
-	return core.Task{}, errContention("UpdateTask")
+	return core.Task{}, errContention("UpdateTask", maxRaceAttempts)
 }
 
 // staleTask is a conditional task write that failed: the task changed or
@@ -270,7 +275,7 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Tas
 	if err != nil {
 		return core.Task{}, err
 	}
-	for range maxWriteAttempts {
+	for attempt := 1; attempt <= maxRaceAttempts; attempt++ {
 		expr, err := expression.NewBuilder().WithCondition(unchanged(cur)).Build()
 		if err != nil {
 			return core.Task{}, err
@@ -291,6 +296,9 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Tas
 		var c *canceled
 		switch {
 		case errors.As(err, &c) && c.failed("task"):
+			if err := sleep(ctx, raceBackoff(attempt)); err != nil {
+				return core.Task{}, s.fail("DeleteTask", err)
+			}
 			if cur, err = s.current(ctx, &staleTask{userID: userID, taskID: taskID, item: c.item("task")}); err != nil {
 				return core.Task{}, err
 			}
@@ -302,7 +310,7 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Tas
 		}
 		return cur, nil
 	}
-	return core.Task{}, errContention("DeleteTask")
+	return core.Task{}, errContention("DeleteTask", maxRaceAttempts)
 }
 
 // ListTasks returns a page of userID's tasks in task_id order (descending

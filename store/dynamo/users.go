@@ -112,7 +112,7 @@ func (s *Store) CreateUser(ctx context.Context, u core.User) (core.User, error) 
 		// What was stored, as it reads back (times in UTC).
 		return toUserItem(u).user()
 	}
-	return core.User{}, errContention("CreateUser")
+	return core.User{}, errContention("CreateUser", maxWriteAttempts)
 }
 
 // GetUser returns user id (a strongly consistent read) or ErrNotFound.
@@ -180,7 +180,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (co
 			return u, err
 		}
 	}
-	return core.User{}, errContention("UpdateUser")
+	return core.User{}, errContention("UpdateUser", maxWriteAttempts)
 }
 
 // errRetry says the optimistic write lost a race and should be redone.
