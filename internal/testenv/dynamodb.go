@@ -80,10 +80,25 @@ type DynamoDBServer struct {
 	dir, dataDir string
 	port         int
 
-	mu   sync.Mutex
-	cmd  *exec.Cmd
-	done chan struct{} // closed when cmd has exited
-	logs *logBuffer
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	done   chan struct{} // closed when cmd has exited
+	logs   *logBuffer
+	forced int // stops that ended in SIGKILL (ForcedStops)
+}
+
+// stopGrace is how long Stop waits for the JVM to exit after SIGTERM before
+// it kills it: a kill could lose writes the emulator had acknowledged, so a
+// loaded machine gets time to shut down cleanly.
+const stopGrace = 30 * time.Second
+
+// ForcedStops says how many Stops had to kill the server because it did not
+// exit within stopGrace: a test that finds acknowledged data missing after
+// a restart reports it, since the emulator may then have lost writes.
+func (s *DynamoDBServer) ForcedStops() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.forced
 }
 
 // StartDynamoDB starts a private DynamoDB Local from $TASKAPI_DYNAMODB_LOCAL_DIR
@@ -193,9 +208,12 @@ func (s *DynamoDBServer) stop(sig syscall.Signal) error {
 	}
 	select {
 	case <-done:
-	case <-time.After(10 * time.Second):
+	case <-time.After(stopGrace):
 		_ = cmd.Process.Kill()
 		<-done
+		s.mu.Lock()
+		s.forced++
+		s.mu.Unlock()
 	}
 	return nil
 }
