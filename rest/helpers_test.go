@@ -150,9 +150,11 @@ var (
 	anyTaskID       = matchRE("task id", `^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	anyToken        = matchRE("JWT", `^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$`)
 	anyRefreshToken = matchRE("refresh token", `^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$`)
-	anyTime         = matcher{"RFC 3339 UTC time with milliseconds", func(v any) bool {
+	// Exactly what Python's datetime.isoformat() writes for an aware UTC
+	// time with microseconds, so fromisoformat reads it on 3.7+ (models.go).
+	anyTime = matcher{"ISO 8601 UTC time with microseconds and +00:00", func(v any) bool {
 		s, ok := v.(string)
-		if !ok || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(s) {
+		if !ok || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00$`).MatchString(s) {
 			return false
 		}
 		_, err := time.Parse(time.RFC3339Nano, s)

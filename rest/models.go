@@ -294,12 +294,17 @@ type messageResponse struct {
 	Message string `json:"message" example:"Task deleted successfully"`
 }
 
-// timestamp is a time as the API writes it: RFC 3339 in UTC with exactly
-// three fractional digits (as the GraphQL DateTime scalar), so the strings
-// sort as the times do.
+// timestamp is a time as the REST shim writes it: ISO 8601 in UTC with
+// exactly six fractional digits and an explicit +00:00 offset
+// ("2026-12-02T14:00:00.123456+00:00"). Legacy clients parse it:
+// Python's datetime.fromisoformat accepts it from 3.7 on (it refuses the
+// "Z" suffix before 3.11) and returns an aware time; JavaScript's Date
+// reads it as UTC (a naive time, as the legacy app wrote, it would read
+// as local time). Fixed width, so the strings sort as the times do.
+// GraphQL's DateTime stays RFC 3339 with "Z" and milliseconds.
 type timestamp time.Time
 
-const timestampLayout = "2006-01-02T15:04:05.000Z07:00"
+const timestampLayout = "2006-01-02T15:04:05.000000+00:00"
 
 func (t timestamp) MarshalJSON() ([]byte, error) {
 	return []byte(`"` + time.Time(t).UTC().Format(timestampLayout) + `"`), nil
