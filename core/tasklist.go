@@ -150,8 +150,13 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 			total = len(all)
 		}
 		key = func(t Task) string { return sortKey(t, order.Field) }
-		slices.SortFunc(all, func(x, y Task) int { return compareKeys(key(x), key(y), desc) })
-		tasks, more = window(all, key, pos, max(limit, 1), desc, backward)
+		// Each key is made once, not at every comparison.
+		keyed := make([]keyedTask, len(all))
+		for i, t := range all {
+			keyed[i] = keyedTask{key(t), t}
+		}
+		slices.SortFunc(keyed, func(x, y keyedTask) int { return compareKeys(x.key, y.key, desc) })
+		tasks, more = window(keyed, pos, max(limit, 1), desc, backward)
 	}
 	if limit == 0 {
 		more, tasks = len(tasks) > 0, nil
@@ -224,29 +229,40 @@ func compareKeys(x, y string, desc bool) int {
 	return cmp.Compare(x, y)
 }
 
+// keyedTask is a task with its sortKey.
+type keyedTask struct {
+	key  string
+	task Task
+}
+
 // window returns the page of sorted (in list order) that starts just after
 // pos (forward) or ends just before it (backward), and whether more follow
 // in the direction walked.
-func window(sorted []Task, key func(Task) string, pos string, limit int, desc, backward bool) ([]Task, bool) {
-	// i: the first task after pos in list order.
+func window(sorted []keyedTask, pos string, limit int, desc, backward bool) ([]Task, bool) {
+	// i: the first task at or after pos in list order.
 	i := 0
 	if pos != "" {
-		i, _ = slices.BinarySearchFunc(sorted, pos, func(t Task, p string) int { return compareKeys(key(t), p, desc) })
-		if i < len(sorted) && key(sorted[i]) == pos {
-			if !backward {
-				i++
-			}
+		i, _ = slices.BinarySearchFunc(sorted, pos, func(t keyedTask, p string) int { return compareKeys(t.key, p, desc) })
+		if i < len(sorted) && sorted[i].key == pos && !backward {
+			i++
 		}
 	}
-	if !backward {
+	var page []keyedTask
+	var more bool
+	if backward {
+		if pos == "" {
+			i = len(sorted)
+		}
+		page, more = sorted[max(0, i-limit):i], i > limit
+	} else {
 		rest := sorted[i:]
-		return rest[:min(limit, len(rest))], len(rest) > limit
+		page, more = rest[:min(limit, len(rest))], len(rest) > limit
 	}
-	if pos == "" {
-		i = len(sorted)
+	out := make([]Task, len(page))
+	for j, k := range page {
+		out[j] = k.task
 	}
-	before := sorted[:i]
-	return before[max(0, len(before)-limit):], len(before) > limit
+	return out, more
 }
 
 // searchFold makes text comparable for search: decomposed, without
@@ -254,11 +270,23 @@ func window(sorted []Task, key func(Task) string, pos string, limit int, desc, b
 var searchFold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(), norm.NFC)
 
 func fold(s string) string {
+	if isASCII(s) { // most text: case folding is lowercasing, no marks
+		return strings.ToLower(s)
+	}
 	out, _, err := transform.String(searchFold, s)
 	if err != nil {
 		return strings.ToLower(s)
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // parseSearch reads a search string: blank is none; otherwise at most
