@@ -126,7 +126,9 @@ func TestHungDynamoDBAnswers503Fast(t *testing.T) {
 	}
 	defer srv.Resume()
 	code, took := register("bob@example.com")
-	if code != http.StatusServiceUnavailable || took > 3*time.Second {
+	// 2 s for the store, plus the password hash and slack for a loaded
+	// machine: far below the 9 s of three 3 s attempts it replaced.
+	if code != http.StatusServiceUnavailable || took > 4*time.Second {
 		t.Fatalf("frozen DynamoDB: %d after %v, want 503 within the 2s timeout", code, took)
 	}
 	t.Logf("503 after %v", took.Round(time.Millisecond))
