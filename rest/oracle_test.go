@@ -213,16 +213,14 @@ func runOracle(t *testing.T, dir string) ([]oracleRequest, []oracleAnswer) {
 		}
 		seen[c.Name] = true
 	}
-	for _, names := range []map[string]oracleException{oracleExceptions} {
-		for n := range names {
-			if !seen[n] {
-				t.Errorf("oracleExceptions names %q, which the corpus does not have", n)
-			}
+	for n := range oracleExceptions {
+		if !seen[n] {
+			t.Errorf("oracleExceptions names %q, which the corpus does not have", n)
 		}
 	}
 	for n := range oracleKnownFailures {
-		if !seen[n] {
-			t.Errorf("oracleKnownFailures names %q, which the corpus does not have", n)
+		if _, ok := oracleExceptions[n]; ok || !seen[n] {
+			t.Errorf("oracleKnownFailures names %q, which is an exception too or not in the corpus", n)
 		}
 	}
 	return corpus, answers
@@ -277,10 +275,8 @@ func compareOracle(c oracleRequest, want oracleAnswer, got resp) string {
 	}
 	for _, tr := range oracleTransforms {
 		w = tr.apply(c, w)
-		if tr.applyGot != nil {
-			g = tr.applyGot(c, g)
-		}
 	}
+	blankUnverifiedEmailReasons(w, g)
 	if got.status != want.Status || !reflect.DeepEqual(w, g) {
 		wb, _ := json.Marshal(w)
 		return fmt.Sprintf("\nFastAPI:   %d %s\ntransformed: %s\nshim:      %d %s", want.Status, *want.Body, wb, got.status, got.raw)
@@ -303,12 +299,10 @@ func decodeNumbers(s string) (any, error) {
 }
 
 // oracleTransform is a documented difference that holds for every
-// request: apply turns FastAPI's body into the shim's; applyGot, when set,
-// is applied to the shim's body too (to leave out what cannot be compared).
+// request: apply turns FastAPI's body into the shim's.
 type oracleTransform struct {
 	name, reason string
 	apply        func(oracleRequest, any) any
-	applyGot     func(oracleRequest, any) any
 }
 
 var oracleTransforms = []oracleTransform{
@@ -362,29 +356,49 @@ var oracleTransforms = []oracleTransform{
 			})
 		},
 	},
-	{
-		name: "email reasons not compared",
-		reason: "email-validator is not installed (no PyPI here), so legacy_models.py mimics EmailStr: " +
-			"the error's type, loc, input and message prefix are pydantic's, the reason text (msg's end, ctx.reason) is the mimic's, not email-validator's; " +
-			"core writes its own (docs/rest.md: \"core's own (... value_error for email ...)\")",
-		apply:    blankEmailReason,
-		applyGot: blankEmailReason,
-	},
 }
 
+// emailMsgPrefix starts the message of pydantic's EmailStr errors; the
+// reason follows.
 const emailMsgPrefix = "value is not a valid email address: "
 
-func blankEmailReason(_ oracleRequest, body any) any {
-	return mapErrors(body, func(e map[string]any) {
-		if msg, _ := e["msg"].(string); e["type"] == "value_error" && strings.HasPrefix(msg, emailMsgPrefix) {
-			e["msg"] = emailMsgPrefix + "…"
-			if ctx, ok := e["ctx"].(map[string]any); ok {
-				if _, ok := ctx["reason"].(string); ok {
-					ctx["reason"] = "…"
-				}
+// unverifiedReason marks a reason legacy_models.py's email mimic cannot
+// vouch for (its UNVERIFIED).
+const unverifiedReason = "(unverified) "
+
+// blankUnverifiedEmailReasons leaves out of the comparison the email
+// reasons the oracle cannot know: email-validator is not installed (no PyPI
+// here), so legacy_models.py mimics EmailStr, and where its reason is not
+// known to be email-validator 2's it says so. The error's type, loc, input
+// and message prefix are still compared; at the same place in the shim's
+// body the reason (msg's end, ctx.reason) is blanked too.
+func blankUnverifiedEmailReasons(want, got any) {
+	w, _ := want.(map[string]any)
+	g, _ := got.(map[string]any)
+	wl, _ := w["detail"].([]any)
+	gl, _ := g["detail"].([]any)
+	for i, item := range wl {
+		we, _ := item.(map[string]any)
+		ctx, _ := we["ctx"].(map[string]any)
+		if reason, _ := ctx["reason"].(string); we["type"] != "value_error" || !strings.HasPrefix(reason, unverifiedReason) {
+			continue
+		}
+		blankEmailReason(we)
+		if i < len(gl) {
+			if ge, ok := gl[i].(map[string]any); ok {
+				blankEmailReason(ge)
 			}
 		}
-	})
+	}
+}
+
+func blankEmailReason(e map[string]any) {
+	if msg, _ := e["msg"].(string); strings.HasPrefix(msg, emailMsgPrefix) {
+		e["msg"] = emailMsgPrefix + "…"
+		if ctx, ok := e["ctx"].(map[string]any); ok {
+			ctx["reason"] = "…"
+		}
+	}
 }
 
 // mapErrors calls f on every item of a {"detail": [...]} body.
@@ -492,7 +506,11 @@ var oracleExceptions = map[string]oracleException{
 // the list stays true.
 var oracleKnownFailures = map[string]string{
 	"register/username-negative-zero": "-0 is echoed as written; Python's json.loads makes it the int 0, and FastAPI echoes 0",
+	"register/email-no-at":            "core's reason for an address without @ is \"An email address must have exactly one @-sign.\"; pydantic 2's EmailStr (email-validator 2) says \"An email address must have an @-sign.\" (pydantic's own docs show it)",
+	"register/email-empty-local":      "core's reason for \"@example.com\" is \"The email address contains invalid characters.\"; email-validator says \"There must be something before the @-sign.\" (email_validator/syntax.py, validate_email_local_part)",
 	"register/email-padded":           `an invalid email is echoed trimmed and NFC-normalized (core's ParseEmail); pydantic echoes the input as sent (" bad ")`,
 	"register/json-lone-surrogate":    `a lone surrogate escape ("\ud800") becomes U+FFFD and is echoed; FastAPI cannot encode the echoed str and answers 500`,
+	"register/utf16le-with-bom":       "Python's json.loads(bytes) detects UTF-16 and UTF-32 (json.detect_encoding) and reads the body; the shim answers 400 (docs/rest.md: \"a JSON body that is not UTF-8\" is 400, without saying FastAPI reads these)",
+	"register/utf16le-without-bom":    "as with a BOM: Python reads UTF-16 found from the NUL bytes; the shim reads the bytes as UTF-8 and answers json_invalid at 1",
 	"update-task/status-capitalized":  `enums are read case-insensitively (core's parsers lowercase): "Complete" is accepted; docs/rest.md names only the GraphQL spelling (COMPLETE)`,
 }

@@ -13,9 +13,10 @@ cannot be used. email_str mimics it: pydantic's EmailStr is a str followed
 by an after-validator that raises
 PydanticCustomError('value_error', 'value is not a valid email address:
 {reason}', {'reason': ...}) with email-validator's reason. The mimic raises
-the same error for a few plain syntax problems; its reasons are not
-email-validator's, so the oracle test does not compare the reason text
-(an entry of its exceptions table).
+the same error for a few plain syntax problems. Where its reason is known
+to be email-validator 2's (UNVERIFIED not in it), the oracle test compares
+it; the others start with UNVERIFIED and the test leaves their reason text
+out of the comparison (an entry of its transforms table).
 """
 
 from enum import Enum
@@ -36,20 +37,31 @@ def legacy_password(v: str) -> str:
     return v
 
 
+UNVERIFIED = "(unverified) "
+
+
 def email_str(v: str) -> str:
     """A stand-in for pydantic's EmailStr (see the module's docstring)."""
     reason = None
-    local, at, domain = v.rpartition("@")
-    if v == "":
-        reason = "An email address cannot be empty."
-    elif v.count("@") != 1:
-        reason = "An email address must have exactly one @-sign."
+    local, _, domain = v.rpartition("@")
+    if "@" not in v:
+        # pydantic 2's own documentation (Models, "Validating data") shows
+        # 'not-an-email-address' refused with this reason.
+        reason = "An email address must have an @-sign."
+        if v == "" or any(c.isspace() for c in v):
+            reason = UNVERIFIED + reason
+    elif v.count("@") > 1 or any(c.isspace() for c in v):
+        reason = UNVERIFIED + "The email address contains invalid characters before the @-sign: '@'."
     elif local == "":
+        # email_validator/syntax.py, validate_email_local_part.
         reason = "There must be something before the @-sign."
-    elif any(c.isspace() for c in v):
-        reason = "The email address contains invalid characters."
-    elif "." not in domain or domain.startswith(".") or domain.endswith("."):
+    elif domain == "":
+        reason = UNVERIFIED + "There must be something after the @-sign."
+    elif "." not in domain:
+        # email_validator/syntax.py, the globally_deliverable check.
         reason = "The part after the @-sign is not valid. It should have a period."
+    elif domain.startswith(".") or domain.endswith("."):
+        reason = UNVERIFIED + "An email address cannot end with a period."
     if reason is not None:
         raise PydanticCustomError(
             "value_error", "value is not a valid email address: {reason}", {"reason": reason}
