@@ -30,8 +30,10 @@ import (
 // every request of testdata/oracle/corpus.json against the legacy request
 // models (testdata/oracle/legacy_models.py) the way FastAPI does, and
 // prints the body FastAPI would send. Each request then goes to the shim,
-// and the two bodies are compared decoded (numbers as written), after the
-// documented transforms (oracleTransforms). The few requests whose answer
+// and the two bodies are compared decoded (numbers as written, members in
+// any order), after the documented transforms (oracleTransforms) and with
+// the email reasons the oracle cannot know left out
+// (blankUnverifiedEmailReasons). The few requests whose answer
 // differs on purpose are in oracleExceptions, with the reason and the answer
 // the shim must give instead; the differences nobody has decided on yet are
 // in oracleKnownFailures. Anything else that differs fails.
