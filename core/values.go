@@ -53,9 +53,11 @@ func KeyOf(email string) EmailKey { return EmailKey(emailKey(strings.TrimSpace(e
 
 // ParseEmail reads an address.
 func ParseEmail(field, s string) (Email, *FieldError) {
+	sent := s
 	s = norm.NFC.String(strings.TrimSpace(s))
 	if reason := emailProblem(s); reason != "" {
-		return "", &FieldError{Field: field, Kind: KindFormat, Format: "email address", Reason: reason, Input: truncate(s)}
+		// The input as sent, not as trimmed: what a client echoes back.
+		return "", &FieldError{Field: field, Kind: KindFormat, Format: "email address", Reason: reason, Input: truncate(sent)}
 	}
 	local, domain, _ := strings.Cut(s, "@")
 	return Email(local + "@" + strings.ToLower(domain)), nil
@@ -68,8 +70,12 @@ func emailProblem(s string) string {
 		return "An email address cannot be empty."
 	case len(s) > MaxEmailLen:
 		return fmt.Sprintf("The email address is too long (%d characters too many).", len(s)-MaxEmailLen)
+	case !strings.Contains(s, "@"): // email-validator's words, as pydantic's EmailStr says them
+		return "An email address must have an @-sign."
 	case strings.Count(s, "@") != 1:
 		return "An email address must have exactly one @-sign."
+	case strings.HasPrefix(s, "@"):
+		return "There must be something before the @-sign."
 	case hasForbiddenRune(s, false):
 		return "The email address contains invalid characters."
 	}
@@ -79,8 +85,6 @@ func emailProblem(s string) string {
 	}
 	local, domain, _ := strings.Cut(s, "@")
 	switch {
-	case local == "":
-		return "There must be something before the @-sign."
 	case !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, "."):
 		return "The part after the @-sign is not valid. It should have a period."
 	case mixedScript(local) || mixedScript(domain):

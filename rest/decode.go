@@ -503,7 +503,10 @@ func echoValue(name string, v any) any {
 // (Python would make it inf, which FastAPI cannot even encode).
 func pyNumber(n json.Number) json.Number {
 	if !strings.ContainsAny(string(n), ".eE") {
-		return n
+		if n == "-0" { // an int to Python: 0 has no sign
+			return "0"
+		}
+		return n // JSON integers are canonical otherwise (no leading zeros)
 	}
 	f, err := strconv.ParseFloat(string(n), 64)
 	if err != nil {
