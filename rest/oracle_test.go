@@ -2,15 +2,12 @@ package rest_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,31 +95,6 @@ func TestOracleValidationErrors(t *testing.T) {
 	}
 	t.Logf("%d requests: %d answered as FastAPI does (%d of them byte for byte), %d documented exceptions, %d known failures",
 		len(corpus), equivalent, identical, excepted, known)
-}
-
-// doRaw sends r as e.do does, without decoding the answer (a shim body
-// may hold a number no float64 holds, as 1e400).
-func (e *env) doRaw(tb testing.TB, r req) resp {
-	tb.Helper()
-	var body io.Reader
-	if r.body != "" {
-		body = strings.NewReader(r.body)
-	}
-	hr := httptest.NewRequestWithContext(context.Background(), r.method, r.path, body)
-	switch {
-	case r.contentType == "-":
-	case r.contentType != "":
-		hr.Header.Set("Content-Type", r.contentType)
-	case r.body != "":
-		hr.Header.Set("Content-Type", "application/json")
-	}
-	if r.token != "" {
-		hr.Header.Set("Authorization", "Bearer "+r.token)
-	}
-	w := httptest.NewRecorder()
-	e.h.ServeHTTP(w, hr)
-	noSecrets(tb, w.Body.String())
-	return resp{status: w.Code, header: w.Header(), raw: w.Body.String()}
 }
 
 // ---- the corpus and the oracle ----
