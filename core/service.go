@@ -359,31 +359,24 @@ func (s *Service) Node(ctx context.Context, id string) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := ParseTaskID(id); ok {
-		t, err := s.GetTask(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		return t, nil
-	}
-	id = strings.TrimSpace(id)
-	if _, ok := ParseUserID(id); !ok || (id != u.ID && !u.IsAdmin()) {
+	var n Node
+	switch _, isTask := ParseTaskID(id); {
+	case isTask:
+		n, err = s.GetTask(ctx, id)
+	case strings.TrimSpace(id) == u.ID:
+		return u, nil
+	case u.IsAdmin():
+		n, err = s.GetUser(ctx, id)
+	default:
 		return nil, nil
 	}
-	if id == u.ID {
-		return u, nil
-	}
-	other, err := s.getUser(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return other, nil
+	return n, nil
 }
 
 // TaskOwner returns the owner of t, a task the caller read: the caller.

@@ -59,6 +59,14 @@ type TaskListArgs struct {
 	After, Before *string
 }
 
+// ReadsWholeList reports whether the page a asks for is made by reading the
+// caller's whole list (an order other than creation, or a search) rather
+// than by a walk of the store's order: what the GraphQL cost of a list
+// depends on (resolvers/handler.go).
+func (a TaskListArgs) ReadsWholeList() bool {
+	return (a.OrderBy != nil && a.OrderBy.Field != OrderCreatedAt) || (a.Search != nil && strings.TrimSpace(*a.Search) != "")
+}
+
 // ListTasks returns a page of the caller's tasks, oldest first unless
 // a.OrderBy says otherwise, optionally with one status only and matching a
 // search. A page is full (first or last items) whenever that many remain in
@@ -131,7 +139,7 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 		total = -1 // unknown yet: the stats say
 		key   = func(t Task) string { return t.ID }
 	)
-	if order.Field == OrderCreatedAt && search == "" {
+	if !a.ReadsWholeList() {
 		q := TaskQuery{Status: a.Status, After: pos, Limit: max(limit, 1), Reverse: backward != desc}
 		if tasks, more, err = s.store.ListTasks(ctx, u.ID, q); err != nil {
 			return TaskConnection{}, err

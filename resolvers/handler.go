@@ -131,10 +131,10 @@ func costs() graph.ComplexityRoot {
 		if last != nil {
 			first = last
 		}
-		// Another order or a search reads the caller's whole list
-		// (core/tasklist.go): worth a quarter of a request.
+		// A list read whole (another order, a search: core/tasklist.go) is
+		// worth a quarter of a request.
 		scan := 0
-		if (orderBy != nil && orderBy.Field != core.OrderCreatedAt) || (search != nil && *search != "") {
+		if (core.TaskListArgs{OrderBy: orderBy, Search: search}).ReadsWholeList() {
 			scan = wholeListCost
 		}
 		return scan + pageSize(first)*child

@@ -186,10 +186,12 @@ type updateTaskInputResolver resolver
 var _ graph.UpdateTaskInputResolver = (*updateTaskInputResolver)(nil)
 
 func (r *updateTaskInputResolver) DueDate(_ context.Context, in *core.UpdateTaskInput, due *time.Time) error {
-	if due == nil {
+	switch {
+	case due == nil:
 		due = &time.Time{}
-	} else if _, fe := core.ParseDueDate("dueDate", *due); fe != nil && due.IsZero() {
-		return core.Invalid(*fe) // year 1 would read as "clear"; out of range anyway
+	case due.IsZero(): // year 1 would read as "clear": refuse it as out of range
+		_, fe := core.ParseDueDate("dueDate", *due)
+		return core.Invalid(*fe)
 	}
 	in.DueDate = due
 	return nil
