@@ -121,7 +121,7 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 			return t, err
 		}
 		// Another writer won the race: let the crowd spread out before
-		// trying again from what it wrote (tx.go's jittered backoff).
+		// trying again from what it wrote (raceBackoff, tx.go).
 		if err := sleep(ctx, raceBackoff(attempt)); err != nil {
 			return core.Task{}, s.fail("UpdateTask", err)
 		}
