@@ -56,11 +56,17 @@ type Store interface {
 	// DeleteTask removes the task and uncounts it, and returns it as it was
 	// when removed (no write in between), or returns ErrNotFound.
 	DeleteTask(ctx context.Context, userID, taskID string) (Task, error)
-	// ListTasks returns up to q.Limit of userID's tasks in ascending ID
-	// order (creation order), or descending with q.Reverse, with q.Status
-	// only if set, strictly after the task with ID q.After in that order
-	// ("" for the start), and whether more match.
+	// ListTasks returns up to q.Limit of userID's tasks in ascending
+	// TaskKey(t, q.Order) order, or descending with q.Reverse, with
+	// q.Status only if set, matching q.Search if set, strictly after the key
+	// q.After in that order ("" for the start), and whether more match. An
+	// order other than creation is served by an index, never by reading
+	// the whole list.
 	ListTasks(ctx context.Context, userID string, q TaskQuery) ([]Task, bool, error)
+	// CountTasks returns how many of userID's tasks (of status, if set)
+	// match the folded search (FoldSearch; never ""), reading their
+	// SearchText only.
+	CountTasks(ctx context.Context, userID string, status *TaskStatus, search string) (int, error)
 	// TaskStats returns userID's exact counts (zero for a user with none).
 	TaskStats(ctx context.Context, userID string) (TaskStats, error)
 
@@ -201,10 +207,19 @@ func (p TaskPatch) Apply(t Task) Task {
 	return t
 }
 
-// TaskQuery selects a page of one user's tasks.
+// TaskQuery selects a page of one user's tasks: a walk of one order's
+// index (TaskKey), filtered by status and search.
 type TaskQuery struct {
-	Status  *TaskStatus // nil: every status
-	After   string      // task ID; "" for the first page
-	Limit   int         // > 0
-	Reverse bool        // newest first
+	Status  *TaskStatus    // nil: every status
+	Order   TaskOrderField // "" or OrderCreatedAt: by ID, which is creation order
+	After   string         // the TaskKey (in Order) to start after; "" for the start
+	Limit   int            // > 0
+	Reverse bool           // walk the keys in descending order
+	// Undated, with OrderDueDate, walks the tasks without a due date
+	// (keys from UndatedKey); otherwise that order walks the others only.
+	Undated bool
+	// Search, folded by FoldSearch, keeps only the tasks whose SearchText
+	// SearchMatches; "" keeps every task. A store walks on until it has
+	// Limit matches or the walk ends, so a page is never short.
+	Search string
 }

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -59,12 +58,13 @@ type TaskListArgs struct {
 	After, Before *string
 }
 
-// ReadsWholeList reports whether the page a asks for is made by reading the
-// caller's whole list (an order other than creation, or a search) rather
-// than by a walk of the store's order: what the GraphQL cost of a list
-// depends on (resolvers/handler.go).
-func (a TaskListArgs) ReadsWholeList() bool {
-	return (a.OrderBy != nil && a.OrderBy.Field != OrderCreatedAt) || (a.Search != nil && strings.TrimSpace(*a.Search) != "")
+// Scans reports whether the page a asks for may read more of the caller's
+// list than the page itself: a search walks on past the tasks that do not
+// match, up to the whole list. Every order has an index (TaskKey), so an
+// order alone costs what the default does. The GraphQL cost of a list
+// depends on it (resolvers/handler.go).
+func (a TaskListArgs) Scans() bool {
+	return a.Search != nil && strings.TrimSpace(*a.Search) != ""
 }
 
 // ListTasks returns a page of the caller's tasks, oldest first unless
@@ -72,10 +72,9 @@ func (a TaskListArgs) ReadsWholeList() bool {
 // search. A page is full (first or last items) whenever that many remain in
 // its direction; first and last are capped at MaxPageSize.
 //
-// The default order, either way, is a walk of the store's own order (one
-// read per page). Another order or a search sorts and filters the caller's
-// whole list in memory (at most MaxTasksPerUser tasks): exact and always
-// full, at the cost of reading every task of the list for each page.
+// Every order is a walk of a store index (TaskKey), one read per page; a
+// search is a filter on that walk, which goes on until the page is full or
+// the list ends. The connection's totalCount is counted only when asked.
 func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection, error) {
 	u, err := s.Actor(ctx)
 	if err != nil {
@@ -110,20 +109,20 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 			return TaskConnection{}, Invalid(*enumError("orderBy.direction", order.Direction, OrderDirections[:]))
 		}
 	}
-	desc := order.Direction == Descending
 	search, err := parseSearch(a.Search)
 	if err != nil {
 		return TaskConnection{}, err
 	}
 
 	// A cursor is valid only for the list it was made for: same user,
-	// status, order and search.
+	// status, order and search ("2": the key format of TaskKey, which
+	// replaced an earlier one).
 	scope := "tasks\x00" + u.ID + "\x00"
 	if a.Status != nil {
 		scope += string(*a.Status)
 	}
 	if order != (TaskOrder{Field: OrderCreatedAt, Direction: Ascending}) || search != "" {
-		scope += "\x00" + string(order.Field) + "\x00" + string(order.Direction) + "\x00" + search
+		scope += "\x002\x00" + string(order.Field) + "\x00" + string(order.Direction) + "\x00" + search
 	}
 	pos, err := s.cursors.decode(scope, deref(from))
 	if err != nil {
@@ -133,55 +132,27 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 		return TaskConnection{}, err
 	}
 
-	var (
-		tasks []Task
-		more  bool
-		total = -1 // unknown yet: the stats say
-		key   = func(t Task) string { return t.ID }
-	)
-	if !a.ReadsWholeList() {
-		q := TaskQuery{Status: a.Status, After: pos, Limit: max(limit, 1), Reverse: backward != desc}
-		if tasks, more, err = s.store.ListTasks(ctx, u.ID, q); err != nil {
-			return TaskConnection{}, err
-		}
-		if backward {
-			slices.Reverse(tasks)
-		}
-	} else {
-		all, err := collect(func(after string) ([]Task, bool, error) {
-			return s.store.ListTasks(ctx, u.ID, TaskQuery{Status: a.Status, After: after, Limit: scanPageSize})
-		}, func(t Task) string { return t.ID }, func(t Task) bool { return search == "" || matches(t, search) })
-		if err != nil {
-			return TaskConnection{}, err
-		}
-		if search != "" {
-			total = len(all)
-		}
-		key = func(t Task) string { return sortKey(t, order.Field) }
-		// Each key is made once, not at every comparison.
-		keyed := make([]keyedTask, len(all))
-		for i, t := range all {
-			keyed[i] = keyedTask{key(t), t}
-		}
-		slices.SortFunc(keyed, func(x, y keyedTask) int { return compareKeys(x.key, y.key, desc) })
-		tasks, more = window(keyed, pos, max(limit, 1), desc, backward)
+	tasks, more, err := s.walkTasks(ctx, u.ID, TaskQuery{Status: a.Status, Order: order.Field, After: pos, Limit: max(limit, 1),
+		Reverse: backward != (order.Direction == Descending), Search: search}, backward)
+	if err != nil {
+		return TaskConnection{}, err
 	}
 	if limit == 0 {
 		more, tasks = len(tasks) > 0, nil
 	}
-	if total < 0 {
-		stats, err := s.store.TaskStats(ctx, u.ID)
-		if err != nil {
-			return TaskConnection{}, err
+	status, userID := a.Status, u.ID
+	c := TaskConnection{Edges: make([]TaskEdge, len(tasks)), count: func(ctx context.Context) (int, error) {
+		if search != "" {
+			return s.store.CountTasks(ctx, userID, status, search)
 		}
-		total = stats.Total()
-		if a.Status != nil {
-			total = stats.Count(*a.Status)
+		stats, err := s.store.TaskStats(ctx, userID)
+		if status != nil {
+			return stats.Count(*status), err
 		}
-	}
-	c := TaskConnection{Edges: make([]TaskEdge, len(tasks)), TotalCount: total}
+		return stats.Total(), err
+	}}
 	for i, t := range tasks {
-		c.Edges[i] = TaskEdge{Cursor: s.cursors.encode(scope, key(t)), Node: t}
+		c.Edges[i] = TaskEdge{Cursor: s.cursors.encode(scope, TaskKey(t, order.Field)), Node: t}
 	}
 	// The direction walked is exact; the other says whether the page was
 	// reached through a cursor (tasks before it may since have gone), as
@@ -196,82 +167,111 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 	return c, nil
 }
 
-// sortKey is t's position in a list sorted by field: the sort value, then
-// the id, as one string that compares as the order does. A cursor holds it,
-// so a page resumes at the same place even if the task it came from has
-// since changed or gone. Creation order is id order (UUIDv7), as in the
-// store's walk; times are at the millisecond, fixed-width, as clients see
-// them, so a client cache that places a task by the fields it holds agrees
-// with the server (clients/src/tasklists.js). A task without a due date has
-// the empty value.
-func sortKey(t Task, field TaskOrderField) string {
+// walkTasks reads one page of q's walk, in list order, and whether more
+// follow in the direction walked. A list by due date is two walks of the
+// store's index, the tasks with a due date and then those without (last
+// either way): a page that crosses from one to the other reads both.
+// backward pages walk the list's segments in reverse.
+func (s *Service) walkTasks(ctx context.Context, userID string, q TaskQuery, backward bool) ([]Task, bool, error) {
+	if q.Order != OrderDueDate {
+		tasks, more, err := s.store.ListTasks(ctx, userID, q)
+		if backward {
+			slices.Reverse(tasks)
+		}
+		return tasks, more, err
+	}
+	segments := []bool{false, true} // Undated, in list order
+	if backward {
+		segments = []bool{true, false}
+	}
+	// A cursor in the undated segment starts there (a forward walk) or
+	// skips none of it (a backward one).
+	if q.After != "" && IsUndatedKey(q.After) != backward {
+		segments = segments[1:]
+	}
+	var out []Task
+	limit := q.Limit
+	for i, undated := range segments {
+		sq := q
+		sq.Undated, sq.Limit = undated, limit-len(out)
+		if i > 0 {
+			sq.After = "" // the next segment, from its start
+		}
+		if sq.Limit == 0 { // the page is full: do more follow?
+			sq.Limit = 1
+			next, _, err := s.store.ListTasks(ctx, userID, sq)
+			if err != nil {
+				return nil, false, err
+			}
+			if len(next) > 0 {
+				return finish(out, backward), true, nil
+			}
+			continue
+		}
+		page, more, err := s.store.ListTasks(ctx, userID, sq)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, page...)
+		if more {
+			return finish(out, backward), true, nil
+		}
+	}
+	return finish(out, backward), false, nil
+}
+
+func finish(tasks []Task, backward bool) []Task {
+	if backward {
+		slices.Reverse(tasks)
+	}
+	return tasks
+}
+
+// TaskKey is t's position in a list sorted by field, as one string that a
+// store's index compares byte by byte: the sort value, then the id. Creation
+// order is id order (UUIDv7), the key the id alone; times are at the
+// millisecond, fixed-width, as clients see them, so a client cache that
+// places a task by the fields it holds agrees with the server
+// (clients/src/tasklists.js). A task without a due date has UndatedKeyPrefix
+// and its id, after every date. A cursor holds the key, so a page resumes at
+// the same place even if the task it came from has since changed or gone.
+func TaskKey(t Task, field TaskOrderField) string {
 	var v time.Time
 	switch field {
 	case OrderUpdatedAt:
 		v = t.UpdatedAt
 	case OrderDueDate:
 		if t.DueDate == nil {
-			return "\x00" + t.ID
+			return UndatedKeyPrefix + t.ID
 		}
 		v = *t.DueDate
 	default:
 		return t.ID
 	}
-	return v.UTC().Format(sortTimeLayout) + "\x00" + t.ID
+	return v.UTC().Format(sortTimeLayout) + "#" + t.ID
 }
+
+// UndatedKeyPrefix starts the OrderDueDate key of a task without a due date:
+// it sorts after every date (a digit).
+const UndatedKeyPrefix = "~"
+
+// IsUndatedKey reports whether an OrderDueDate key is a task's without a
+// due date.
+func IsUndatedKey(k string) bool { return strings.HasPrefix(k, UndatedKeyPrefix) }
 
 const sortTimeLayout = "2006-01-02T15:04:05.000Z"
 
-// compareKeys orders two sort keys, descending if desc, with keys without
-// a value (no due date) after every other either way.
-func compareKeys(x, y string, desc bool) int {
-	xNone, yNone := strings.HasPrefix(x, "\x00"), strings.HasPrefix(y, "\x00")
-	switch {
-	case xNone != yNone && xNone:
-		return 1
-	case xNone != yNone:
-		return -1
-	case desc:
-		return cmp.Compare(y, x)
-	}
-	return cmp.Compare(x, y)
+// SearchText is what a search looks in, as a store keeps it next to its
+// index keys: the folded title and description, apart (a search never
+// matches across them: it cannot hold the separator, parseSearch).
+func SearchText(t Task) string {
+	return fold(string(t.Title)) + "\x00" + fold(string(t.Description))
 }
 
-// keyedTask is a task with its sortKey.
-type keyedTask struct {
-	key  string
-	task Task
-}
-
-// window returns the page of sorted (in list order) that starts just after
-// pos (forward) or ends just before it (backward), and whether more follow
-// in the direction walked.
-func window(sorted []keyedTask, pos string, limit int, desc, backward bool) ([]Task, bool) {
-	// i: the first task at or after pos in list order.
-	i := 0
-	if pos != "" {
-		i, _ = slices.BinarySearchFunc(sorted, pos, func(t keyedTask, p string) int { return compareKeys(t.key, p, desc) })
-		if i < len(sorted) && sorted[i].key == pos && !backward {
-			i++
-		}
-	}
-	var page []keyedTask
-	var more bool
-	if backward {
-		if pos == "" {
-			i = len(sorted)
-		}
-		page, more = sorted[max(0, i-limit):i], i > limit
-	} else {
-		rest := sorted[i:]
-		page, more = rest[:min(limit, len(rest))], len(rest) > limit
-	}
-	out := make([]Task, len(page))
-	for j, k := range page {
-		out[j] = k.task
-	}
-	return out, more
-}
+// SearchMatches reports whether a task whose SearchText is text matches the
+// folded search q: a substring of its title or description. DynamoDB's
+// contains() filter is the same test (store/dynamo).
+func SearchMatches(text, q string) bool { return strings.Contains(text, q) }
 
 // searchFold makes text comparable for search: decomposed, without
 // combining marks (é → e), case-folded (ß → ss).
@@ -307,14 +307,12 @@ func parseSearch(s *string) (string, error) {
 	if !utf8.ValidString(q) {
 		return "", Invalid(FieldError{Field: "search", Kind: KindCharacters, Reason: "must be valid UTF-8 text"})
 	}
+	if strings.ContainsFunc(q, unicode.IsControl) {
+		return "", Invalid(FieldError{Field: "search", Kind: KindCharacters, Reason: "must not contain control characters", Input: truncate(q)})
+	}
 	if n := utf8.RuneCountInString(q); n > MaxSearchLen {
 		return "", Invalid(FieldError{Field: "search", Kind: KindTooLong, Max: MaxSearchLen, Input: truncate(q)})
 	}
 	return fold(q), nil
 }
 
-// matches reports whether the folded search q is a substring of t's folded
-// title or description.
-func matches(t Task, q string) bool {
-	return strings.Contains(fold(string(t.Title)), q) || strings.Contains(fold(string(t.Description)), q)
-}

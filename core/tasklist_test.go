@@ -150,11 +150,11 @@ func TestTaskListOrdersAndSearch(t *testing.T) {
 
 	t.Run("SearchCountsItsMatches", func(t *testing.T) {
 		c, err := f.svc.ListTasks(ctx, core.TaskListArgs{Search: ptr("  Cafe "), First: ptr(1)})
-		if err != nil || c.TotalCount != 3 || len(c.Edges) != 1 || !c.PageInfo.HasNextPage {
+		if err != nil || count(c) != 3 || len(c.Edges) != 1 || !c.PageInfo.HasNextPage {
 			t.Fatalf("%+v, %v", c, err)
 		}
-		if c, err := f.svc.ListTasks(ctx, core.TaskListArgs{Search: ptr("   ")}); err != nil || c.TotalCount != len(all) {
-			t.Fatalf("a blank search: %d tasks, %v", c.TotalCount, err)
+		if c, err := f.svc.ListTasks(ctx, core.TaskListArgs{Search: ptr("   ")}); err != nil || count(c) != len(all) {
+			t.Fatalf("a blank search: %d tasks, %v", count(c), err)
 		}
 	})
 }
@@ -231,4 +231,13 @@ func titles(all []core.Task, ids []string) []string {
 		}
 	}
 	return out
+}
+
+// count reads a connection's totalCount, as the GraphQL field does.
+func count(c core.TaskConnection) int {
+	n, err := c.TotalCount(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	return n
 }

@@ -6,6 +6,7 @@
 package core
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -219,9 +220,19 @@ type UpdateUserInput struct {
 
 // TaskConnection is one page of a user's tasks, Relay style.
 type TaskConnection struct {
-	Edges      []TaskEdge
-	PageInfo   PageInfo
-	TotalCount int
+	Edges    []TaskEdge
+	PageInfo PageInfo
+	count    func(context.Context) (int, error)
+}
+
+// TotalCount is how many tasks the whole list has (every page): the
+// counters' figure, or a count of a search's matches. It is read only when
+// asked for, so a page that does not show it costs no extra read.
+func (c TaskConnection) TotalCount(ctx context.Context) (int, error) {
+	if c.count == nil {
+		return 0, nil
+	}
+	return c.count(ctx)
 }
 
 // TaskEdge is a task and the cursor that resumes after it.

@@ -188,8 +188,12 @@ func (s *Store) GetUser(ctx context.Context, id string) (core.User, error) {
 
 // ListTasks serves the page from Redis when it can.
 func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
-	// Only forward pages are cached: they are what a task screen reads.
-	if !cacheableID(userID) || (q.After != "" && !cacheableID(q.After)) || q.Limit <= 0 || q.Limit > maxLimit || q.Reverse {
+	// Only forward pages in creation order, unsearched, are cached: they
+	// are what a task screen reads first, and what a task write can
+	// invalidate by page (the other orders and searches go to the store's
+	// indexes).
+	if !cacheableID(userID) || (q.After != "" && !cacheableID(q.After)) || q.Limit <= 0 || q.Limit > maxLimit || q.Reverse ||
+		(q.Order != "" && q.Order != core.OrderCreatedAt) || q.Search != "" {
 		return s.inner.ListTasks(ctx, userID, q)
 	}
 	status := "*"
@@ -208,6 +212,12 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 		return nil, false, err
 	}
 	return p.tasks(), p.More, nil
+}
+
+// CountTasks counts a search's matches in the store: a search is not
+// cached.
+func (s *Store) CountTasks(ctx context.Context, userID string, status *core.TaskStatus, search string) (int, error) {
+	return s.inner.CountTasks(ctx, userID, status, search)
 }
 
 // TaskStats serves the counts from Redis when it can.

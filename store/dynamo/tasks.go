@@ -320,6 +320,9 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Tas
 // returns short pages (1 MB limit). The table is read strongly consistent;
 // status-index, like any GSI, is eventually consistent.
 func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
+	if (q.Order != "" && q.Order != core.OrderCreatedAt) || q.Search != "" {
+		return nil, false, errors.New("dynamo: ListTasks: order and search not implemented yet")
+	}
 	key := expression.Key(attrUserID).Equal(expression.Value(userID))
 	in := &dynamodb.QueryInput{TableName: &s.tables.Tasks}
 	var start map[string]types.AttributeValue
@@ -399,4 +402,9 @@ func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, e
 		st = st.Add(status, counts[counter(status)])
 	}
 	return st, nil
+}
+
+// CountTasks counts userID's tasks matching search.
+func (s *Store) CountTasks(ctx context.Context, userID string, status *core.TaskStatus, search string) (int, error) {
+	return 0, errors.New("dynamo: CountTasks: not implemented yet")
 }

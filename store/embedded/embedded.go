@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,7 +40,8 @@ var (
 	bucketByCreated = []byte("users_by_created") // 8-byte created_at (Unix ns) + user ID → ""
 	bucketEmails    = []byte("emails")           // email key → user ID
 	bucketTasks     = []byte("tasks")            // user ID → bucket: task ID → taskRecord
-	bucketByStatus  = []byte("by_status")        // user ID → status → bucket: task ID → ""
+	bucketByStatus  = []byte("by_status")        // until version 4: user ID → status → bucket: task ID → ""
+	bucketTaskIndex = []byte("task_index")       // user ID → index (indexName) → bucket: core.TaskKey → task ID, 0, core.SearchText
 	bucketStats     = []byte("stats")            // user ID → statsRecord
 	bucketSessions  = []byte("sessions")         // session ID → sessionRecord
 
@@ -457,12 +459,26 @@ func userTasks(tx *bolt.Tx, userID string, create bool) (*bolt.Bucket, error) {
 	return root.CreateBucketIfNotExists([]byte(userID))
 }
 
-// statusIndex returns userID's index bucket for status st.
-func statusIndex(tx *bolt.Tx, userID string, st core.TaskStatus, create bool) (*bolt.Bucket, error) {
-	root := tx.Bucket(bucketByStatus)
+// indexName names one of a user's task indexes: every task, or those of
+// one status, in one order.
+func indexName(st *core.TaskStatus, field core.TaskOrderField) []byte {
+	scope := ""
+	if st != nil {
+		scope = string(*st)
+	}
+	if field == "" {
+		field = core.OrderCreatedAt
+	}
+	return []byte(scope + "/" + string(field))
+}
+
+// taskIndex returns userID's index of st (nil: every task) in field's
+// order, nil if it has none and create is false.
+func taskIndex(tx *bolt.Tx, userID string, st *core.TaskStatus, field core.TaskOrderField, create bool) (*bolt.Bucket, error) {
+	root := tx.Bucket(bucketTaskIndex)
 	if !create {
 		if ub := root.Bucket([]byte(userID)); ub != nil {
-			return ub.Bucket([]byte(st)), nil
+			return ub.Bucket(indexName(st, field)), nil
 		}
 		return nil, nil
 	}
@@ -470,7 +486,34 @@ func statusIndex(tx *bolt.Tx, userID string, st core.TaskStatus, create bool) (*
 	if err != nil {
 		return nil, err
 	}
-	return ub.CreateBucketIfNotExists([]byte(st))
+	return ub.CreateBucketIfNotExists(indexName(st, field))
+}
+
+// indexTask puts t into (add) or takes it out of its six indexes: every
+// task and its status, in each order. A value is the task's id and its
+// search text, so a search reads no task record that does not match.
+func indexTask(tx *bolt.Tx, t core.Task, add bool) error {
+	val := []byte(t.ID + "\x00" + core.SearchText(t))
+	status := t.Status
+	for _, st := range []*core.TaskStatus{nil, &status} {
+		for _, field := range core.TaskOrderFields {
+			idx, err := taskIndex(tx, t.UserID, st, field, add)
+			if err != nil {
+				return err
+			}
+			key := []byte(core.TaskKey(t, field))
+			switch {
+			case add:
+				err = idx.Put(key, val)
+			case idx != nil:
+				err = idx.Delete(key)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func getStats(tx *bolt.Tx, userID string) (core.TaskStats, error) {
@@ -546,11 +589,7 @@ func (s *Store) CreateTask(ctx context.Context, t core.Task, limit int) error {
 		if err := putJSON(b, []byte(t.ID), toTaskRecord(t)); err != nil {
 			return err
 		}
-		idx, err := statusIndex(tx, t.UserID, t.Status, true)
-		if err != nil {
-			return err
-		}
-		if err := idx.Put([]byte(t.ID), nil); err != nil {
+		if err := indexTask(tx, t, true); err != nil {
 			return err
 		}
 		return addStats(tx, t.UserID, map[core.TaskStatus]int{t.Status: 1})
@@ -571,8 +610,8 @@ func (s *Store) GetTask(ctx context.Context, userID, taskID string) (core.Task, 
 	return r.task(), nil
 }
 
-// UpdateTask applies p, moving the task between status index and counters
-// when its status changes.
+// UpdateTask applies p, moving the task in its indexes, and between
+// counters when its status changes.
 func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
 	var out core.Task
 	err := s.update(ctx, func(tx *bolt.Tx) error {
@@ -582,10 +621,13 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 		}
 		before := r.task()
 		out = p.Apply(before)
+		if err := indexTask(tx, before, false); err != nil {
+			return err
+		}
+		if err := indexTask(tx, out, true); err != nil {
+			return err
+		}
 		if from, to := before.Status, out.Status; from != to {
-			if err := moveIndex(tx, userID, taskID, from, to); err != nil {
-				return err
-			}
 			if err := addStats(tx, userID, map[core.TaskStatus]int{from: -1, to: 1}); err != nil {
 				return err
 			}
@@ -596,23 +638,6 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 		return core.Task{}, err
 	}
 	return out, nil
-}
-
-func moveIndex(tx *bolt.Tx, userID, taskID string, from, to core.TaskStatus) error {
-	old, err := statusIndex(tx, userID, from, false)
-	if err != nil {
-		return err
-	}
-	if old != nil {
-		if err := old.Delete([]byte(taskID)); err != nil {
-			return err
-		}
-	}
-	idx, err := statusIndex(tx, userID, to, true)
-	if err != nil {
-		return err
-	}
-	return idx.Put([]byte(taskID), nil)
 }
 
 // DeleteTask removes userID's task taskID and uncounts it.
@@ -627,17 +652,10 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Tas
 		if err := b.Delete([]byte(taskID)); err != nil {
 			return err
 		}
-		st := core.TaskStatus(r.Status)
-		idx, err := statusIndex(tx, userID, st, false)
-		if err != nil {
+		if err := indexTask(tx, gone, false); err != nil {
 			return err
 		}
-		if idx != nil {
-			if err := idx.Delete([]byte(taskID)); err != nil {
-				return err
-			}
-		}
-		return addStats(tx, userID, map[core.TaskStatus]int{st: -1})
+		return addStats(tx, userID, map[core.TaskStatus]int{gone.Status: -1})
 	})
 	if err != nil {
 		return core.Task{}, err
@@ -655,34 +673,24 @@ func (s *Store) DeleteTasks(ctx context.Context, userID string, n int) (int, err
 		if err != nil || b == nil {
 			return err
 		}
-		type victim struct {
-			id     []byte
-			status core.TaskStatus
-		}
-		var victims []victim
+		var victims []core.Task
 		c := b.Cursor()
 		for k, v := c.First(); k != nil && len(victims) < n; k, v = c.Next() {
 			var r taskRecord
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("embedded store: task %s: %w", k, err)
 			}
-			victims = append(victims, victim{append([]byte(nil), k...), core.TaskStatus(r.Status)})
+			victims = append(victims, r.task())
 		}
 		delta := map[core.TaskStatus]int{}
 		for _, v := range victims {
-			if err := b.Delete(v.id); err != nil {
+			if err := b.Delete([]byte(v.ID)); err != nil {
 				return err
 			}
-			idx, err := statusIndex(tx, userID, v.status, false)
-			if err != nil {
+			if err := indexTask(tx, v, false); err != nil {
 				return err
 			}
-			if idx != nil {
-				if err := idx.Delete(v.id); err != nil {
-					return err
-				}
-			}
-			delta[v.status]--
+			delta[v.Status]--
 		}
 		removed = len(victims)
 		return addStats(tx, userID, delta)
@@ -714,7 +722,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		for _, root := range [][]byte{bucketTasks, bucketByStatus} {
+		for _, root := range [][]byte{bucketTasks, bucketTaskIndex} {
 			if tx.Bucket(root).Bucket([]byte(id)) != nil {
 				if err := tx.Bucket(root).DeleteBucket([]byte(id)); err != nil {
 					return err
@@ -734,8 +742,8 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	})
 }
 
-// ListTasks returns a page of userID's tasks in ID order. With a status it
-// walks that status's index only.
+// ListTasks returns a page of userID's tasks: a walk of the index of
+// q.Status (or every task) in q.Order, filtered by q.Search.
 func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
 	tasks := make([]core.Task, 0, min(q.Limit, 64))
 	more := false
@@ -744,44 +752,61 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 		if err != nil || data == nil {
 			return err
 		}
-		keys := data // the bucket whose keys we walk
-		if q.Status != nil {
-			if keys, err = statusIndex(tx, userID, *q.Status, false); err != nil || keys == nil {
-				return err
-			}
+		idx, err := taskIndex(tx, userID, q.Status, q.Order, false)
+		if err != nil || idx == nil {
+			return err
 		}
-		c := keys.Cursor()
+		// By due date the walk covers the dated keys or the undated ones
+		// (core.UndatedKeyPrefix, after every date).
+		inRange := func([]byte) bool { return true }
+		if q.Order == core.OrderDueDate {
+			inRange = func(k []byte) bool { return core.IsUndatedKey(string(k)) == q.Undated }
+		}
+		c := idx.Cursor()
 		next := c.Next
 		if q.Reverse {
 			next = c.Prev
 		}
-		var k []byte
-		switch {
+		var k, v []byte
+		switch start := []byte(q.After); {
+		case q.After == "" && q.Order == core.OrderDueDate && q.Undated != q.Reverse:
+			// The boundary between dated and undated keys: forward into
+			// the undated ones, or backward from the last dated one.
+			if k, v = c.Seek([]byte(core.UndatedKeyPrefix)); q.Reverse {
+				if k == nil {
+					k, v = c.Last()
+				} else {
+					k, v = c.Prev()
+				}
+			}
 		case q.After == "" && q.Reverse:
-			k, _ = c.Last()
+			k, v = c.Last()
 		case q.After == "":
-			k, _ = c.First()
+			k, v = c.First()
 		case q.Reverse: // the last key before q.After
-			if k, _ = c.Seek([]byte(q.After)); k == nil {
-				k, _ = c.Last()
+			if k, v = c.Seek(start); k == nil {
+				k, v = c.Last()
 			} else {
-				k, _ = c.Prev()
+				k, v = c.Prev()
 			}
 		default: // the first key after q.After
-			k, _ = c.Seek([]byte(q.After))
-			if k != nil && bytes.Equal(k, []byte(q.After)) {
-				k, _ = c.Next()
+			if k, v = c.Seek(start); k != nil && bytes.Equal(k, start) {
+				k, v = c.Next()
 			}
 		}
-		for ; k != nil; k, _ = next() {
+		for ; k != nil && inRange(k); k, v = next() {
+			id, text, _ := strings.Cut(string(v), "\x00")
+			if q.Search != "" && !core.SearchMatches(text, q.Search) {
+				continue
+			}
 			if len(tasks) == q.Limit {
 				more = true
 				return nil
 			}
 			var r taskRecord
-			ok, err := getJSON(data, k, &r)
+			ok, err := getJSON(data, []byte(id), &r)
 			if err == nil && !ok {
-				err = fmt.Errorf("embedded store: status index of %s names missing task %s", userID, k)
+				err = fmt.Errorf("embedded store: task index of %s names missing task %s", userID, id)
 			}
 			if err != nil {
 				return err
@@ -794,6 +819,25 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 		return nil, false, err
 	}
 	return tasks, more, nil
+}
+
+// CountTasks counts userID's tasks (of status, if set) whose search text
+// matches search, reading the index values only.
+func (s *Store) CountTasks(ctx context.Context, userID string, status *core.TaskStatus, search string) (int, error) {
+	n := 0
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		idx, err := taskIndex(tx, userID, status, core.OrderCreatedAt, false)
+		if err != nil || idx == nil {
+			return err
+		}
+		return idx.ForEach(func(_, v []byte) error {
+			if _, text, _ := strings.Cut(string(v), "\x00"); core.SearchMatches(text, search) {
+				n++
+			}
+			return nil
+		})
+	})
+	return n, err
 }
 
 // TaskStats returns userID's counters.

@@ -19,6 +19,7 @@ var migrations = []func(*bolt.Tx) error{
 	createV1,
 	usersByID,
 	addSessions,
+	taskIndexes,
 }
 
 func currentSchema() string { return strconv.Itoa(len(migrations)) }
@@ -111,4 +112,31 @@ func usersByID(tx *bolt.Tx) error {
 func addSessions(tx *bolt.Tx) error {
 	_, err := tx.CreateBucketIfNotExists(bucketSessions)
 	return err
+}
+
+// taskIndexes (version 4) replaces by_status with task_index: every task
+// in each order, for all of a user's tasks and per status, each entry
+// holding the task's search text (indexTask).
+func taskIndexes(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketTaskIndex); err != nil {
+		return err
+	}
+	err := tx.Bucket(bucketTasks).ForEachBucket(func(user []byte) error {
+		return tx.Bucket(bucketTasks).Bucket(user).ForEach(func(k, v []byte) error {
+			var r taskRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("task %s: %w", k, err)
+			}
+			t := r.task()
+			t.UserID = string(user)
+			return indexTask(tx, t, true)
+		})
+	})
+	if err != nil {
+		return err
+	}
+	if tx.Bucket(bucketByStatus) != nil {
+		return tx.DeleteBucket(bucketByStatus)
+	}
+	return nil
 }
