@@ -315,4 +315,3 @@ func parseSearch(s *string) (string, error) {
 	}
 	return fold(q), nil
 }
-
