@@ -278,14 +278,17 @@ func SearchText(t Task) string {
 func SearchMatches(text, q string) bool { return strings.Contains(text, q) }
 
 // searchFold makes text comparable for search: decomposed, without
-// combining marks (é → e), case-folded (ß → ss).
-var searchFold = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(), norm.NFC)
+// combining marks (é → e), case-folded (ß → ss). A new chain each time: a
+// transformer keeps state, so one shared chain would race.
+func searchFold() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), cases.Fold(), norm.NFC)
+}
 
 func fold(s string) string {
 	if isASCII(s) { // most text: case folding is lowercasing, no marks
 		return strings.ToLower(s)
 	}
-	out, _, err := transform.String(searchFold, s)
+	out, _, err := transform.String(searchFold(), s)
 	if err != nil {
 		return strings.ToLower(s)
 	}

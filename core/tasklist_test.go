@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,6 +147,24 @@ func TestTaskListOrdersAndSearch(t *testing.T) {
 				t.Errorf("%s: %v, want invalid input", name, err)
 			}
 		}
+	})
+
+	t.Run("ConcurrentSearchesOfAccentedText", func(t *testing.T) {
+		// Folding keeps state per call: searches at once must not share
+		// it (the race detector watches).
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				c, err := f.svc.ListTasks(ctx, core.TaskListArgs{Search: ptr("Naïve Straße")})
+				if err != nil || len(c.Edges) != 0 {
+					t.Errorf("%v, %v", c.Edges, err)
+				}
+				if _, err := f.svc.ListTasks(ctx, core.TaskListArgs{Search: ptr("CAFÉ")}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
 	})
 
 	t.Run("SearchCountsItsMatches", func(t *testing.T) {

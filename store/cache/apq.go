@@ -68,7 +68,7 @@ func NewAPQ(rdb redis.UniversalClient, o APQOptions) *APQ {
 	if o.MaxBytes <= 0 {
 		o.MaxBytes = DefaultAPQMaxBytes
 	}
-	return &APQ{rdb: rdb, g: newGuard("apq", Resilience{Logger: o.Logger}), o: o, now: time.Now}
+	return &APQ{rdb: rdb, g: newGuard("apq", Resilience{Logger: o.Logger}, pinger(rdb)), o: o, now: time.Now}
 }
 
 // Get returns the query stored under hash, if Redis has it and answers.

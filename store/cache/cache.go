@@ -121,7 +121,7 @@ func New(inner core.Store, rdb redis.UniversalClient, o Options) *Store {
 		rdb:      rdb,
 		batch:    newMGetBatcher(rdb, o.Resilience.Timeout),
 		users:    &decoded[userJSON]{},
-		g:        newGuard("cache", o.Resilience),
+		g:        newGuard("cache", o.Resilience, pinger(rdb)),
 		ns:       o.Namespace,
 		ttl:      o.TTL,
 		userTTL:  o.UserTTL,

@@ -2,7 +2,10 @@ package cache_test
 
 import (
 	"context"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -93,7 +96,9 @@ func TestRequestsSucceedWhileRedisFails(t *testing.T) {
 			if n, max := sent.n.Load()-before, int64(threshold+1+int(elapsed/cooldown)); n > max {
 				t.Errorf("%d commands sent to a failing Redis in %v, want at most %d: %v", n, elapsed, max, sent.since(before))
 			}
-			if s := f.cache.BreakerState(); s == "closed" {
+			// A hung Redis opens it once the judge's PING has failed: until
+			// then the requests bypassed Redis.
+			if s := waitBreakerOpen(f.cache); s == "closed" {
 				t.Errorf("breaker %s after 30 requests with Redis %s", s, o.name)
 			}
 			if n := logs.count("level=WARN", "circuit breaker opened"); n != 1 {
@@ -143,7 +148,10 @@ func TestWriteDuringOutageIsNeverReadStale(t *testing.T) {
 
 			o.start(t, srv)
 			for range threshold {
-				a.readAll(t) // opens a's breaker
+				a.readAll(t) // opens a's breaker (hung: once the judge's PING fails)
+			}
+			if s := waitBreakerOpen(a.cache); s == "closed" {
+				t.Fatalf("breaker %s with Redis %s", s, o.name)
 			}
 			ctx := context.Background()
 			if _, err := a.cache.UpdateTask(ctx, a.user.ID, a.tasks[0].ID, core.TaskPatch{Title: ptr[core.Title]("changed"), Status: ptr(core.StatusComplete), UpdatedAt: time.Now()}); err != nil {
@@ -212,7 +220,10 @@ func TestMissedInvalidationIsBoundedByTTL(t *testing.T) {
 		cache: cache.New(writer.inner, rdb, cache.Options{Namespace: ns, TTL: time.Minute, UserTTL: 30 * time.Second, Now: clock.Now})}
 	other.readAll(t)
 	must(t, srv.Pause())
-	writer.getUser(t) // opens the writer's breaker for good
+	writer.getUser(t) // opens the writer's breaker for good, once the judge's PING fails
+	if s := waitBreakerOpen(writer.cache); s == "closed" {
+		t.Fatalf("breaker %s with Redis hung", s)
+	}
 	must(t, srv.Resume())
 	if _, err := writer.cache.UpdateTask(context.Background(), writer.user.ID, writer.tasks[0].ID, core.TaskPatch{Title: ptr[core.Title]("changed"), UpdatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -268,5 +279,60 @@ func TestRedisNeverReachableStillServes(t *testing.T) {
 	}
 	if s := f.cache.BreakerState(); s != "open" {
 		t.Errorf("breaker %s, want open", s)
+	}
+}
+
+// waitBreakerOpen waits until c's breaker has left the closed state (a
+// timeout is judged by a PING within cache.JudgeTimeout) and returns its
+// state.
+func waitBreakerOpen(c *cache.Store) string {
+	deadline := time.Now().Add(cache.JudgeTimeout + time.Second)
+	for c.BreakerState() == "closed" && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return c.BreakerState()
+}
+
+// TestBreakerStaysClosedOnABusyHost saturates this process's CPU (spinning
+// goroutines beside 64 concurrent readers: more runnable goroutines than
+// the scheduler serves within a command's 100 ms deadline) while Redis is
+// healthy. Commands time out on the host's account, and the breaker, which
+// judges Redis by a PING, must stay closed. Before, five timeouts in a row
+// opened it and sent every read to the store for the cooldown (this test
+// failed so).
+func TestBreakerStaysClosedOnABusyHost(t *testing.T) {
+	_, rdb, _ := startRedis(t)
+	logs := &logBuffer{}
+	f := newFixture(t, rdb, cache.Options{Resilience: cache.Resilience{Logger: newLogger(logs)}}, 3)
+	f.readAll(t)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for range 2 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for ctx.Err() == nil { // spin
+			}
+		})
+	}
+	var reads atomic.Int64
+	for range 64 {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				if _, err := f.cache.GetUser(context.Background(), f.user.ID); err != nil {
+					t.Errorf("GetUser: %v", err)
+					return
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	t.Logf("%d reads with the CPU saturated", reads.Load())
+	if n := logs.count("circuit breaker opened"); n != 0 {
+		t.Errorf("the breaker opened %d times with Redis healthy: %v", n, logs.lines())
+	}
+	if s := f.cache.BreakerState(); s != "closed" {
+		t.Errorf("breaker %s after the load, want closed", s)
 	}
 }

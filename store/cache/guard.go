@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -54,11 +57,33 @@ func (r Resilience) withDefaults() Resilience {
 	return r
 }
 
+// JudgeTimeout is how long Redis has to answer the PING that judges a
+// timed-out command: a Redis that cannot answer it in two seconds is hung,
+// whatever the load of the host (a saturated process answers one within a
+// second).
+const JudgeTimeout = 2 * time.Second
+
 // guard runs Redis commands under a per-command timeout and a circuit
 // breaker, and logs each breaker state change once.
+//
+// The breaker judges Redis, not the host. A refused connection or an error
+// reply counts against Redis at once (FailureThreshold in a row open the
+// breaker). A timeout does not: on a CPU-saturated process a healthy
+// Redis's reply can wait past the 100 ms deadline in the socket buffer, or
+// the command behind busy pool connections, and counting those opened the
+// breaker under load and sent everything to the store. A timeout starts
+// one judge instead, a PING under JudgeTimeout: if it fails the breaker
+// opens at once, if it answers Redis was fine and nothing is counted.
+// While the judge runs, commands bypass Redis (ErrUnavailable), so a hung
+// Redis costs one timeout per command in flight, then a bypass, as an open
+// breaker does.
 type guard struct {
 	timeout time.Duration
 	cb      *gobreaker.CircuitBreaker[struct{}]
+	ping    func(context.Context) error
+
+	judging atomic.Bool // a timeout is being judged: bypass Redis
+	hung    atomic.Bool // the judge found Redis unresponsive: trip now
 
 	mu      sync.Mutex
 	lastErr error // the latest failure, for the "open" log line
@@ -71,29 +96,47 @@ type callerGone struct{ err error }
 func (e callerGone) Error() string { return e.err.Error() }
 func (e callerGone) Unwrap() error { return e.err }
 
-func newGuard(name string, r Resilience) *guard {
+// timedOut marks a command that ran out of time: the judge, not the
+// breaker's count, decides whether Redis is at fault.
+type timedOut struct{ err error }
+
+func (e timedOut) Error() string { return e.err.Error() }
+func (e timedOut) Unwrap() error { return e.err }
+
+// isTimeout reports whether err is a deadline (the command's, a socket's,
+// or the pool's wait for a connection) rather than Redis refusing.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, redis.ErrPoolTimeout) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// newGuard guards the commands of one component; ping asks its Redis for a
+// PONG (the judge of timeouts).
+func newGuard(name string, r Resilience, ping func(context.Context) error) *guard {
 	r = r.withDefaults()
-	g := &guard{timeout: r.Timeout}
+	g := &guard{timeout: r.Timeout, ping: ping}
 	log := r.Logger.With("component", name)
 	threshold := uint32(r.FailureThreshold)
 	g.cb = gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        name,
 		MaxRequests: 1, // one probe while half-open; the rest bypass Redis
 		Timeout:     r.Cooldown,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
+		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold || g.hung.Load() },
 		// Any error but a miss counts: an error reply (AUTH, OOM, LOADING…)
 		// makes Redis as useless as a timeout, and should be logged as such.
 		IsSuccessful: func(err error) bool { return err == nil || errors.Is(err, redis.Nil) },
 		IsExcluded: func(err error) bool {
 			var gone callerGone
-			return errors.As(err, &gone)
+			var slow timedOut
+			return errors.As(err, &gone) || errors.As(err, &slow)
 		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			ctx := context.Background()
 			switch {
 			case to == gobreaker.StateOpen && from == gobreaker.StateClosed:
 				log.WarnContext(ctx, "redis unavailable: circuit breaker opened, serving without redis",
-					"consecutive_failures", threshold, "retry_in", r.Cooldown, "err", g.lastError())
+					"consecutive_failures", threshold, "ping_failed", g.hung.Load(), "retry_in", r.Cooldown, "err", g.lastError())
 			case to == gobreaker.StateClosed:
 				log.InfoContext(ctx, "redis available again: circuit breaker closed")
 			default: // open → half-open → open while the outage lasts
@@ -102,6 +145,12 @@ func newGuard(name string, r Resilience) *guard {
 		},
 	})
 	return g
+}
+
+func (g *guard) setLastError(err error) {
+	g.mu.Lock()
+	g.lastErr = err
+	g.mu.Unlock()
 }
 
 func (g *guard) lastError() string {
@@ -114,25 +163,29 @@ func (g *guard) lastError() string {
 }
 
 // do runs f with a context bounded by the command timeout, unless the
-// breaker is open or ctx is already done. Its error is nil, a Redis error,
-// or wraps ErrUnavailable.
+// breaker is open, a timeout is being judged, or ctx is already done. Its
+// error is nil, a Redis error, or wraps ErrUnavailable.
 func (g *guard) do(ctx context.Context, f func(ctx context.Context) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if g.judging.Load() {
+		return fmt.Errorf("%w: a timeout is being judged", ErrUnavailable)
 	}
 	_, err := g.cb.Execute(func() (struct{}, error) {
 		cctx, cancel := context.WithTimeout(ctx, g.timeout)
 		defer cancel()
 		err := f(cctx)
-		if err == nil || errors.Is(err, redis.Nil) {
+		switch {
+		case err == nil || errors.Is(err, redis.Nil):
 			return struct{}{}, err
-		}
-		if ctx.Err() != nil {
+		case ctx.Err() != nil:
 			return struct{}{}, callerGone{err}
+		case isTimeout(err):
+			g.judge(err)
+			return struct{}{}, timedOut{err}
 		}
-		g.mu.Lock()
-		g.lastErr = err
-		g.mu.Unlock()
+		g.setLastError(err)
 		return struct{}{}, err
 	})
 	switch {
@@ -143,8 +196,44 @@ func (g *guard) do(ctx context.Context, f func(ctx context.Context) error) error
 	if errors.As(err, &gone) {
 		return gone.err
 	}
+	var slow timedOut
+	if errors.As(err, &slow) {
+		return slow.err
+	}
 	return err
+}
+
+// judge starts the one PING that decides whether a timeout was Redis's
+// (guard), unless one is running.
+func (g *guard) judge(cause error) {
+	if g.ping == nil || !g.judging.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer g.judging.Store(false)
+		_, _ = g.cb.Execute(func() (struct{}, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), JudgeTimeout)
+			defer cancel()
+			err := g.ping(ctx)
+			// No free connection says nothing of Redis: the commands
+			// holding them end within their timeout.
+			for errors.Is(err, redis.ErrPoolTimeout) && ctx.Err() == nil {
+				err = g.ping(ctx)
+			}
+			if err != nil {
+				g.setLastError(fmt.Errorf("%w; then PING: %w", cause, err))
+				g.hung.Store(true) // this failure trips the breaker (ReadyToTrip)
+			}
+			return struct{}{}, err
+		})
+		g.hung.Store(false)
+	}()
 }
 
 // state is the breaker's state, for tests and health reporting.
 func (g *guard) state() gobreaker.State { return g.cb.State() }
+
+// pinger is the judge's PING on rdb.
+func pinger(rdb redis.UniversalClient) func(context.Context) error {
+	return func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+}

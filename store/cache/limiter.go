@@ -56,7 +56,7 @@ func NewRateCounter(rdb redis.UniversalClient, o LimiterOptions) *RateCounter {
 	if o.Fallback == nil {
 		panic("cache.NewRateCounter: LimiterOptions.Fallback is required")
 	}
-	return &RateCounter{rl: redis_rate.NewLimiter(rdb), g: newGuard("rate-limiter", o.Resilience), ns: o.Namespace, fallback: o.Fallback}
+	return &RateCounter{rl: redis_rate.NewLimiter(rdb), g: newGuard("rate-limiter", o.Resilience, pinger(rdb)), ns: o.Namespace, fallback: o.Fallback}
 }
 
 // Allow counts one event for key under r. Keys are stored hashed, so no
