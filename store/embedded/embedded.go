@@ -783,7 +783,7 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 		case q.After == "":
 			k, v = c.First()
 		case q.Reverse: // the last key before q.After
-			if k, v = c.Seek(start); k == nil {
+			if k, _ = c.Seek(start); k == nil {
 				k, v = c.Last()
 			} else {
 				k, v = c.Prev()
