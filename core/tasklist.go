@@ -141,8 +141,12 @@ func (s *Service) ListTasks(ctx context.Context, a TaskListArgs) (TaskConnection
 		more, tasks = len(tasks) > 0, nil
 	}
 	status, userID := a.Status, u.ID
+	whole := pos == "" && !more // the walk went from one end to the other: it saw every match
 	c := TaskConnection{Edges: make([]TaskEdge, len(tasks)), count: func(ctx context.Context) (int, error) {
-		if search != "" {
+		switch {
+		case search != "" && whole:
+			return len(tasks), nil
+		case search != "":
 			return s.store.CountTasks(ctx, userID, status, search)
 		}
 		stats, err := s.store.TaskStats(ctx, userID)

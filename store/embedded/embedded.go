@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -794,9 +793,12 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 				k, v = c.Next()
 			}
 		}
+		search := []byte(q.Search)
 		for ; k != nil && inRange(k); k, v = next() {
-			id, text, _ := strings.Cut(string(v), "\x00")
-			if q.Search != "" && !core.SearchMatches(text, q.Search) {
+			id, text, _ := bytes.Cut(v, []byte{0})
+			// core.SearchMatches, on the bytes: no copy of an entry that
+			// does not match.
+			if len(search) > 0 && !bytes.Contains(text, search) {
 				continue
 			}
 			if len(tasks) == q.Limit {
@@ -804,7 +806,7 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 				return nil
 			}
 			var r taskRecord
-			ok, err := getJSON(data, []byte(id), &r)
+			ok, err := getJSON(data, id, &r)
 			if err == nil && !ok {
 				err = fmt.Errorf("embedded store: task index of %s names missing task %s", userID, id)
 			}
@@ -830,8 +832,9 @@ func (s *Store) CountTasks(ctx context.Context, userID string, status *core.Task
 		if err != nil || idx == nil {
 			return err
 		}
+		q := []byte(search)
 		return idx.ForEach(func(_, v []byte) error {
-			if _, text, _ := strings.Cut(string(v), "\x00"); core.SearchMatches(text, search) {
+			if _, text, _ := bytes.Cut(v, []byte{0}); bytes.Contains(text, q) { // core.SearchMatches
 				n++
 			}
 			return nil

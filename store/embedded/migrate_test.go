@@ -6,11 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/store/embedded"
+	"github.com/taskapi/taskapi/store/storetest"
 )
 
 // TestOpenMigratesVersion1 writes a file as the first release laid it out
@@ -100,3 +102,82 @@ func TestOpenMigratesVersion1(t *testing.T) {
 		t.Error("reopening a current file rewrote it")
 	}
 }
+
+// TestOpenMigratesVersion3 lays out a file as version 3 did (tasks with a
+// by_status index, no task_index) and checks that Open indexes every task
+// in every order, searchable, and drops by_status.
+func TestOpenMigratesVersion3(t *testing.T) {
+	dir := t.TempDir()
+	s, err := embedded.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	u := storetest.MustCreateUser(t, s, storetest.UniqueEmail("old"))
+	var tasks []core.Task
+	for i, title := range []string{"Café", "report", "other café"} {
+		tk := storetest.NewTask(t, u.ID, title)
+		if i != 1 {
+			d := time.Date(2026, 5, 3-i, 0, 0, 0, 0, time.UTC)
+			tk.DueDate = &d
+		}
+		if err := s.CreateTask(ctx, tk, 0); err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, tk)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, embedded.FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("task_index")); err != nil {
+			return err
+		}
+		bs, _ := tx.CreateBucket([]byte("by_status"))
+		ub, _ := bs.CreateBucket([]byte(u.ID))
+		pending, _ := ub.CreateBucket([]byte("pending"))
+		for _, tk := range tasks {
+			if err := pending.Put([]byte(tk.ID), nil); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema"), []byte("3"))
+	})
+	if err == nil {
+		err = db.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = embedded.Open(dir)
+	if err != nil {
+		t.Fatalf("Open of a version 3 file: %v", err)
+	}
+	defer s.Close()
+	list, more, err := s.ListTasks(ctx, u.ID, core.TaskQuery{Order: core.OrderDueDate, Status: ptr(core.StatusPending), Limit: 5})
+	if err != nil || more || len(list) != 2 || list[0].ID != tasks[2].ID || list[1].ID != tasks[0].ID {
+		t.Errorf("pending by due date after migration: %v (more %v), %v", list, more, err)
+	}
+	if n, err := s.CountTasks(ctx, u.ID, nil, "cafe"); err != nil || n != 2 {
+		t.Errorf("a search after migration counts %d, %v; want 2", n, err)
+	}
+	s.Close()
+	db, err = bolt.Open(filepath.Join(dir, embedded.FileName), 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket([]byte("by_status")) != nil {
+			t.Error("by_status is still there")
+		}
+		return nil
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

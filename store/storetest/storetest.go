@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) core.Store) {
 		{"Tasks", testTasks},
 		{"TaskIsolation", testTaskIsolation},
 		{"ListTasks", testListTasks},
+		{"TaskOrders", testTaskOrders},
 		{"Stats", testStats},
 		{"Delete", testDelete},
 		{"Context", testContext},
