@@ -166,7 +166,7 @@ func TestDynamoDB(t *testing.T) {
 
 	t.Run("EveryOrderWalksItsIndex", func(t *testing.T) {
 		t.Parallel()
-		testTaskOrders(t, client)
+		testIndexWalks(t, client)
 	})
 
 	t.Run("RepairBackfillsTheIndexAttributes", func(t *testing.T) {

@@ -15,12 +15,14 @@ import (
 	"github.com/taskapi/taskapi/store/storetest"
 )
 
-// testTaskOrders walks every index the store has — each order, with and
+// testIndexWalks walks every index the store has — each order, with and
 // without a status, searched or not, both ways, dated and undated — in
 // pages of several sizes, and compares each walk with the tasks sorted by
-// core.TaskKey (the one definition of the orders), after writes of every
-// kind have changed the keys.
-func testTaskOrders(t *testing.T, client *dynamodb.Client) {
+// core.TaskKey, after writes of every kind (each path of UpdateTask) have
+// moved them. Beyond storetest's TaskOrders: searched walks of many small
+// Query pages (the continuation a filter needs), and cursors of the other
+// due-date segment.
+func testIndexWalks(t *testing.T, client *dynamodb.Client) {
 	s, tables := MustOpen(t, client)
 	// The same tables, with searched walks of many small Query pages.
 	small := dynamo.New(client, tables)

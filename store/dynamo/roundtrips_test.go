@@ -145,8 +145,21 @@ func testRoundTrips(t *testing.T, endpoint string) {
 			must(err)
 		}, map[string]int{"GetItem": 1, "Query": 1}},
 		{"list searched, counted", func() {
+			// The walk saw the whole list: it counted the matches.
 			search := "count"
 			c, err := svc.ListTasks(as(), core.TaskListArgs{Search: &search})
+			must(err)
+			n, err := c.TotalCount(as())
+			must(err)
+			if n != 1 {
+				t.Errorf("totalCount %d, want 1", n)
+			}
+		}, map[string]int{"GetItem": 1, "Query": 1}},
+		{"count a search only", func() {
+			// first: 0 walks one match to tell whether any follow; the
+			// count is a COUNT Query.
+			search, zero := "count", 0
+			c, err := svc.ListTasks(as(), core.TaskListArgs{Search: &search, First: &zero})
 			must(err)
 			n, err := c.TotalCount(as())
 			must(err)

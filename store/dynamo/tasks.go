@@ -442,9 +442,10 @@ func (w walk) input(table, search string) (*dynamodb.QueryInput, error) {
 }
 
 // Pages of a searched walk: DynamoDB's Limit counts the items read before
-// the filter, so a search reads bigger pages (from searchPage, doubling to
-// maxSearchPage, all under DynamoDB's 1 MB a page) until it has enough
-// matches.
+// the filter, so a search reads bigger pages (from searchPage, or the
+// page's limit + 1 if more, doubling to maxSearchPage; DynamoDB stops each
+// at 1 MB anyway) until it has enough matches: few round trips for a rare
+// match, little overread for a common one.
 const (
 	searchPage    = 100
 	maxSearchPage = 1000
@@ -474,7 +475,7 @@ func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) 
 	start := w.start(userID, q.After)
 
 	want := q.Limit + 1
-	page := cmp.Or(s.searchPage, searchPage)
+	page := min(max(cmp.Or(s.searchPage, searchPage), want), maxSearchPage) // never fewer than a page could match
 	tasks := make([]core.Task, 0, min(want, 128))
 	for {
 		in.ExclusiveStartKey = start
