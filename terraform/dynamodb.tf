@@ -62,10 +62,58 @@ resource "aws_dynamodb_table" "tasks" {
     type = "S"
   }
 
+  # The sort keys of the other orders (core.TaskKey) and the partition of
+  # one user's tasks of one status ("<user_id>#<status>").
+  attribute {
+    name = "updated_key"
+    type = "S"
+  }
+
+  attribute {
+    name = "due_key"
+    type = "S"
+  }
+
+  attribute {
+    name = "user_status"
+    type = "S"
+  }
+
   global_secondary_index {
     name            = local.status_index
     hash_key        = "user_id"
     range_key       = "status_task_id"
+    projection_type = "ALL"
+  }
+
+  # Adding indexes to a deployed table: DynamoDB creates one GSI per
+  # UpdateTable, which the provider serializes; the items written before
+  # are indexed by `taskapi verify -repair` (docs/migration.md).
+  global_secondary_index {
+    name            = local.updated_index
+    hash_key        = "user_id"
+    range_key       = "updated_key"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = local.due_index
+    hash_key        = "user_id"
+    range_key       = "due_key"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = local.status_updated_index
+    hash_key        = "user_status"
+    range_key       = "updated_key"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = local.status_due_index
+    hash_key        = "user_status"
+    range_key       = "due_key"
     projection_type = "ALL"
   }
 
@@ -86,5 +134,9 @@ locals {
     "${aws_dynamodb_table.users.arn}/index/${local.email_index}",
     aws_dynamodb_table.tasks.arn,
     "${aws_dynamodb_table.tasks.arn}/index/${local.status_index}",
+    "${aws_dynamodb_table.tasks.arn}/index/${local.updated_index}",
+    "${aws_dynamodb_table.tasks.arn}/index/${local.due_index}",
+    "${aws_dynamodb_table.tasks.arn}/index/${local.status_updated_index}",
+    "${aws_dynamodb_table.tasks.arn}/index/${local.status_due_index}",
   ]
 }

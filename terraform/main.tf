@@ -32,10 +32,15 @@ locals {
   users_table_name = coalesce(var.users_table_name, "${var.name}-${var.stage}-users")
   tasks_table_name = coalesce(var.tasks_table_name, "${var.name}-${var.stage}-tasks")
 
-  # Index names: the code's dynamo.EmailIndex and dynamo.StatusIndex
-  # (internal/infratest proves they match).
-  email_index  = "email-index"
-  status_index = "status-index"
+  # Index names: the code's dynamo.EmailIndex, StatusIndex, UpdatedIndex,
+  # DueIndex, StatusUpdatedIndex and StatusDueIndex (internal/infratest
+  # proves they match).
+  email_index          = "email-index"
+  status_index         = "status-index"
+  updated_index        = "updated-index"
+  due_index            = "due-index"
+  status_updated_index = "status-updated-index"
+  status_due_index     = "status-due-index"
 
   # SSM parameter names of the two secrets (the Lambda gets the NAMES in
   # JWT_SECRET_PARAM / PASS_SECRET_KEY_PARAM and reads the values at cold start).

@@ -47,7 +47,8 @@ func migrateLegacy(ctx context.Context, cfg config.Config, log *slog.Logger, dry
 	}
 	st := dynamo.New(client, dynamo.Tables{Users: cfg.UsersTable, Tasks: cfg.TasksTable})
 	if !*dryRun {
-		// status-index and the sessions' TTL: added to the legacy tables.
+		// The tasks table's indexes and the sessions' TTL: added to the
+		// legacy tables.
 		if err := st.CreateTables(ctx); err != nil {
 			return fmt.Errorf("preparing the tables: %w", err)
 		}

@@ -174,10 +174,11 @@ func TestTerraform_TablesAreTheOnesCreateTablesMakes(t *testing.T) {
 	tests := []struct {
 		name      string // the Terraform resource
 		codeTable string
-		index     string // the index the code queries, by its Go constant
+		indexes   []string // the indexes the code queries, by their Go constants
 	}{
-		{name: "users", codeTable: "code-users", index: dynamo.EmailIndex},
-		{name: "tasks", codeTable: "code-tasks", index: dynamo.StatusIndex},
+		{name: "users", codeTable: "code-users", indexes: []string{dynamo.EmailIndex}},
+		{name: "tasks", codeTable: "code-tasks", indexes: []string{dynamo.StatusIndex,
+			dynamo.UpdatedIndex, dynamo.DueIndex, dynamo.StatusUpdatedIndex, dynamo.StatusDueIndex}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"/SameLayout", func(t *testing.T) {
@@ -189,8 +190,10 @@ func TestTerraform_TablesAreTheOnesCreateTablesMakes(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("terraform aws_dynamodb_table.%s differs from what create-tables makes:\nterraform:     %+v\ncreate-tables: %+v", tc.name, got, want)
 			}
-			if _, ok := got.Indexes[tc.index]; !ok {
-				t.Errorf("aws_dynamodb_table.%s has no index %q (dynamo's constant)", tc.name, tc.index)
+			for _, index := range tc.indexes {
+				if _, ok := got.Indexes[index]; !ok {
+					t.Errorf("aws_dynamodb_table.%s has no index %q (dynamo's constant)", tc.name, index)
+				}
 			}
 		})
 		t.Run(tc.name+"/EveryAttributeIsAKey", func(t *testing.T) {
@@ -415,10 +418,12 @@ func statements(t *testing.T, m *tfModule, doc string) []policyStatement {
 func TestTerraform_LambdaRoleIsLeastPrivilege(t *testing.T) {
 	m := loadTerraform(t, nil)
 	table := func(name string) string { return "<aws_dynamodb_table." + name + ".arn>" }
-	wantDynamoResources := []string{
+	wantDynamoResources := slices.Sorted(slices.Values([]string{
 		table("tasks"), table("tasks") + "/index/" + dynamo.StatusIndex,
+		table("tasks") + "/index/" + dynamo.UpdatedIndex, table("tasks") + "/index/" + dynamo.DueIndex,
+		table("tasks") + "/index/" + dynamo.StatusUpdatedIndex, table("tasks") + "/index/" + dynamo.StatusDueIndex,
 		table("users"), table("users") + "/index/" + dynamo.EmailIndex,
-	}
+	}))
 	jwt, pepper := secretParameterNames(t, m, false)
 	allowed := map[string][]string{
 		"dynamodb": {"BatchGetItem", "BatchWriteItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"},
@@ -1009,6 +1014,10 @@ func TestTerraform_TestsAssertWhatTheCodeUses(t *testing.T) {
 	want := []string{
 		"/index/" + dynamo.EmailIndex + `"`,
 		"/index/" + dynamo.StatusIndex + `"`,
+		"/index/" + dynamo.UpdatedIndex + `"`,
+		"/index/" + dynamo.DueIndex + `"`,
+		"/index/" + dynamo.StatusUpdatedIndex + `"`,
+		"/index/" + dynamo.StatusDueIndex + `"`,
 		`toset(["ssm:GetParameters"])`,
 		`payload_format_version == "2.0"`,
 		`architectures == tolist(["arm64"])`,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"github.com/aws/smithy-go/logging"
@@ -69,8 +70,10 @@ func TestNewClient(t *testing.T) {
 
 func TestIndexNames(t *testing.T) {
 	// Terraform uses the same names; changing them breaks deployed tables.
-	if dynamo.EmailIndex != "email-index" || dynamo.StatusIndex != "status-index" {
-		t.Fatalf("index names %q, %q changed", dynamo.EmailIndex, dynamo.StatusIndex)
+	got := []string{dynamo.EmailIndex, dynamo.StatusIndex, dynamo.UpdatedIndex, dynamo.DueIndex, dynamo.StatusUpdatedIndex, dynamo.StatusDueIndex}
+	want := []string{"email-index", "status-index", "updated-index", "due-index", "status-updated-index", "status-due-index"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("index names %q changed, want %q", got, want)
 	}
 }
 

@@ -7,7 +7,10 @@
 //     and the id sequence ("SEQUENCE#users", value). GSI email-index (email).
 //   - TASKS_TABLE (key user_id, task_id) holds tasks; GSI status-index
 //     (user_id, status_task_id = "<status>#<task_id>") serves the status
-//     filter.
+//     filter, and four more serve the other orders (core.TaskKey in
+//     updated_key and due_key), with and without a status (user_status =
+//     "<user_id>#<status>"). search_text (core.SearchText) is what a search
+//     filter reads.
 //
 // Uniqueness and counters are kept by conditional transactions, never by a
 // read followed by an unconditional write. Item structs never leave the
@@ -37,6 +40,12 @@ import (
 const (
 	EmailIndex  = "email-index"
 	StatusIndex = "status-index"
+	// The orders other than creation, of every task (partition user_id)
+	// and of one status (partition user_status).
+	UpdatedIndex       = "updated-index"        // user_id, updated_key
+	DueIndex           = "due-index"            // user_id, due_key
+	StatusUpdatedIndex = "status-updated-index" // user_status, updated_key
+	StatusDueIndex     = "status-due-index"     // user_status, due_key
 )
 
 // Attribute names and key shapes of the layout.
@@ -45,6 +54,10 @@ const (
 	attrTaskID       = "task_id"
 	attrEmail        = "email"
 	attrStatusTaskID = "status_task_id"
+	attrUpdatedKey   = "updated_key" // core.TaskKey(t, OrderUpdatedAt)
+	attrDueKey       = "due_key"     // core.TaskKey(t, OrderDueDate)
+	attrUserStatus   = "user_status" // "<user_id>#<status>"
+	attrSearchText   = "search_text" // core.SearchText(t)
 	attrStatus       = "status"
 	attrUpdatedAt    = "updated_at"
 	attrDueDate      = "due_date"
@@ -81,6 +94,9 @@ type Tables struct {
 type Store struct {
 	db     *dynamodb.Client
 	tables Tables
+	// searchPage, if set, replaces the searchPage constant (tests walk
+	// many pages over few items with it).
+	searchPage int
 }
 
 var _ core.Store = (*Store)(nil)
@@ -126,6 +142,12 @@ type taskItem struct {
 	UpdatedAt    string `dynamodbav:"updated_at"`
 	StatusTaskID string `dynamodbav:"status_task_id"`
 	DueDate      string `dynamodbav:"due_date,omitempty"` // absent: none
+	// Derived from the fields above, for the indexes and the search
+	// filter (taskIndexAttrs); never read back.
+	UpdatedKey string `dynamodbav:"updated_key"`
+	DueKey     string `dynamodbav:"due_key"`
+	UserStatus string `dynamodbav:"user_status"`
+	SearchText string `dynamodbav:"search_text"`
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -172,11 +194,32 @@ func (it userItem) user() (core.User, error) {
 
 func statusTaskID(st core.TaskStatus, taskID string) string { return string(st) + "#" + taskID }
 
+func userStatus(userID string, st core.TaskStatus) string { return userID + "#" + string(st) }
+
+// taskIndexAttrs returns the derived attributes of t, by name: every write
+// of a task sets them from the task as written (and Reconcile backfills
+// them), so the indexes and the search filter always see the stored fields.
+func taskIndexAttrs(t core.Task) map[string]string {
+	return map[string]string{
+		attrStatusTaskID: statusTaskID(t.Status, t.ID),
+		attrUpdatedKey:   core.TaskKey(t, core.OrderUpdatedAt),
+		attrDueKey:       core.TaskKey(t, core.OrderDueDate),
+		attrUserStatus:   userStatus(t.UserID, t.Status),
+		attrSearchText:   core.SearchText(t),
+	}
+}
+
+// taskIndexAttrNames lists taskIndexAttrs' keys in a fixed order (stable
+// expressions).
+var taskIndexAttrNames = []string{attrStatusTaskID, attrUpdatedKey, attrDueKey, attrUserStatus, attrSearchText}
+
 func toTaskItem(t core.Task) taskItem {
+	a := taskIndexAttrs(t)
 	return taskItem{
 		UserID: t.UserID, TaskID: t.ID, Title: string(t.Title), Description: string(t.Description), Status: string(t.Status),
-		CreatedAt: formatTime(t.CreatedAt), UpdatedAt: formatTime(t.UpdatedAt), StatusTaskID: statusTaskID(t.Status, t.ID),
-		DueDate: formatDueDate(t.DueDate),
+		CreatedAt: formatTime(t.CreatedAt), UpdatedAt: formatTime(t.UpdatedAt), StatusTaskID: a[attrStatusTaskID],
+		DueDate:    formatDueDate(t.DueDate),
+		UpdatedKey: a[attrUpdatedKey], DueKey: a[attrDueKey], UserStatus: a[attrUserStatus], SearchText: a[attrSearchText],
 	}
 }
 

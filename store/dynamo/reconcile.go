@@ -31,8 +31,10 @@ import (
 // with that key (the oldest, unless a guard already names another) — the
 // others are marked DuplicateEmail; no guard without a user; the id
 // sequence is past every VAH id; the admin counter equals the active
-// admins; each task's status_task_id is "<status>#<task_id>"; each user's
-// counters equal their tasks.
+// admins; each task's index attributes (status_task_id, updated_key,
+// due_key, user_status, search_text: taskIndexAttrs) are derived from its
+// fields, so it is in every index (items written before an attribute
+// existed lack it); each user's counters equal their tasks.
 func (s *Store) Reconcile(ctx context.Context, o ReconcileOptions) (ReconcileReport, error) {
 	r := &reconciler{s: s, o: o, users: map[string]*scannedUser{}, guards: map[core.EmailKey]string{}}
 	if o.Now == nil {
@@ -508,13 +510,14 @@ func legacyStatus(s string) (core.TaskStatus, bool) {
 	return "", false
 }
 
-// scanTasks fixes each task's status index attribute (and, Legacy, its
-// values) and counts the tasks per owner.
+// scanTasks fixes each task's index attributes (and, Legacy, its values)
+// and counts the tasks per owner.
 func (r *reconciler) scanTasks(ctx context.Context) error {
 	type fix struct {
 		key  map[string]types.AttributeValue
 		what string
 		up   expression.UpdateBuilder
+		cond expression.ConditionBuilder
 	}
 	var fixes []fix
 	err := r.scan(ctx, r.s.tables.Tasks, func(item map[string]types.AttributeValue) error {
@@ -552,24 +555,50 @@ func (r *reconciler) scanTasks(ctx context.Context) error {
 			}
 		}
 		change(attrStatus, string(st))
-		change(attrStatusTaskID, statusTaskID(st, id))
+		var updated time.Time
+		var badTime []string
 		if r.o.Legacy {
 			created, ok := legacyTime(text(item, "created_at"))
 			if !ok {
 				created = r.o.Now()
 			}
 			change("created_at", formatTime(created))
-			updated, ok := legacyTime(text(item, attrUpdatedAt))
-			if !ok {
+			if updated, ok = legacyTime(text(item, attrUpdatedAt)); !ok {
 				updated = created
 			}
 			change(attrUpdatedAt, formatTime(updated))
 			if _, ok := item["description"]; !ok {
 				change("description", "")
 			}
+		} else if t, err := parseTime(text(item, attrUpdatedAt)); err == nil {
+			updated = t
+		} else {
+			badTime = append(badTime, attrUpdatedAt)
+		}
+		// The index attributes, from the fields as they are after this fix.
+		t := core.Task{ID: id, UserID: owner, Status: st, UpdatedAt: updated,
+			Title: core.Title(text(item, "title")), Description: core.Description(text(item, "description"))}
+		if d := text(item, attrDueDate); d != "" {
+			if due, err := parseTime(d); err == nil {
+				t.DueDate = &due
+			} else {
+				badTime = append(badTime, attrDueDate)
+			}
+		}
+		attrs := taskIndexAttrs(t)
+		for _, name := range taskIndexAttrNames {
+			skip := (name == attrUpdatedKey && slices.Contains(badTime, attrUpdatedAt)) ||
+				(name == attrDueKey && slices.Contains(badTime, attrDueDate))
+			if !skip {
+				change(name, attrs[name])
+			}
+		}
+		if len(badTime) > 0 {
+			r.logf("task %s of %s: %s not RFC 3339: its index attributes left as they are", id, owner, strings.Join(badTime, ", "))
+			r.count(func(rep *ReconcileReport) { rep.Unfixable++ })
 		}
 		if len(set) > 0 {
-			fixes = append(fixes, fix{taskKey(owner, id), fmt.Sprintf("task %s of %s: set %s", id, owner, strings.Join(set, ", ")), up})
+			fixes = append(fixes, fix{taskKey(owner, id), fmt.Sprintf("task %s of %s: set %s", id, owner, strings.Join(set, ", ")), up, unchangedSince(item)})
 		}
 		return nil
 	})
@@ -577,7 +606,7 @@ func (r *reconciler) scanTasks(ctx context.Context) error {
 		return err
 	}
 	for _, f := range fixes {
-		in, err := r.updateInput(r.s.tables.Tasks, f.key, expression.NewBuilder().WithUpdate(f.up).WithCondition(expression.Name(attrTaskID).AttributeExists()))
+		in, err := r.updateInput(r.s.tables.Tasks, f.key, expression.NewBuilder().WithUpdate(f.up).WithCondition(f.cond))
 		if err != nil {
 			return err
 		}
@@ -586,6 +615,23 @@ func (r *reconciler) scanTasks(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// unchangedSince is the condition that a task item still is as scanned:
+// every write of the app sets updated_at (a string), so a write in between
+// fails it and the fix, computed from the old fields, is not written
+// (counted in Retry).
+func unchangedSince(item map[string]types.AttributeValue) expression.ConditionBuilder {
+	cond := expression.Name(attrTaskID).AttributeExists()
+	switch v := item[attrUpdatedAt].(type) {
+	case nil:
+		return cond.And(expression.Name(attrUpdatedAt).AttributeNotExists())
+	case *types.AttributeValueMemberS:
+		return cond.And(expression.Name(attrUpdatedAt).Equal(expression.Value(v.Value)))
+	case *types.AttributeValueMemberN:
+		return cond.And(expression.Name(attrUpdatedAt).AttributeType(expression.Number))
+	}
+	return cond
 }
 
 // fixCounters sets each user's counters to the recount, on condition that

@@ -128,6 +128,24 @@ func TestReconcileLegacy(t *testing.T) {
 					t.Errorf("task %+v", task)
 				}
 			}
+			// Every migrated task is in the order indexes too (the
+			// legacy tasks have no due date: the undated walk).
+			for _, q := range []core.TaskQuery{
+				{Order: core.OrderUpdatedAt, Limit: 100},
+				{Order: core.OrderDueDate, Undated: true, Limit: 100},
+			} {
+				for _, st := range append([]*core.TaskStatus{nil}, &core.TaskStatuses[0], &core.TaskStatuses[1], &core.TaskStatuses[2]) {
+					q.Status = st
+					listed, _, err := s.ListTasks(ctx, u.ID, q)
+					want := len(all)
+					if st != nil {
+						want = u.Tasks[string(*st)]
+					}
+					if err != nil || len(listed) != want {
+						t.Errorf("%+v lists %d tasks (%v), want %d", q, len(listed), err, want)
+					}
+				}
+			}
 		})
 	}
 	first, err := s.ReserveUserNumbers(ctx, 1)

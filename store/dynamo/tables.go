@@ -38,6 +38,15 @@ func rangeKey(name string) types.KeySchemaElement {
 	return types.KeySchemaElement{AttributeName: aws.String(name), KeyType: types.KeyTypeRange}
 }
 
+// gsi is an index of partition key pk and sort key sk projecting every
+// attribute: a page is read from the index alone.
+func gsi(name, pk, sk string) types.GlobalSecondaryIndex {
+	return types.GlobalSecondaryIndex{
+		IndexName: aws.String(name), KeySchema: []types.KeySchemaElement{hash(pk), rangeKey(sk)},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+	}
+}
+
 func (s *Store) specs() []tableSpec {
 	all := &types.Projection{ProjectionType: types.ProjectionTypeAll}
 	return []tableSpec{
@@ -51,12 +60,19 @@ func (s *Store) specs() []tableSpec {
 			ttl: TTLAttribute,
 		},
 		{
-			name:  s.tables.Tasks,
-			attrs: []types.AttributeDefinition{attr(attrUserID), attr(attrTaskID), attr(attrStatusTaskID)},
-			key:   []types.KeySchemaElement{hash(attrUserID), rangeKey(attrTaskID)},
-			indexes: []types.GlobalSecondaryIndex{{
-				IndexName: aws.String(StatusIndex), KeySchema: []types.KeySchemaElement{hash(attrUserID), rangeKey(attrStatusTaskID)}, Projection: all,
-			}},
+			name: s.tables.Tasks,
+			attrs: []types.AttributeDefinition{
+				attr(attrUserID), attr(attrTaskID), attr(attrStatusTaskID),
+				attr(attrUpdatedKey), attr(attrDueKey), attr(attrUserStatus),
+			},
+			key: []types.KeySchemaElement{hash(attrUserID), rangeKey(attrTaskID)},
+			indexes: []types.GlobalSecondaryIndex{
+				gsi(StatusIndex, attrUserID, attrStatusTaskID),
+				gsi(UpdatedIndex, attrUserID, attrUpdatedKey),
+				gsi(DueIndex, attrUserID, attrDueKey),
+				gsi(StatusUpdatedIndex, attrUserStatus, attrUpdatedKey),
+				gsi(StatusDueIndex, attrUserStatus, attrDueKey),
+			},
 		},
 	}
 }
@@ -64,7 +80,11 @@ func (s *Store) specs() []tableSpec {
 // CreateTables creates both tables (on-demand capacity) with their indexes
 // and waits until they are ACTIVE. It is idempotent: an existing table is
 // kept, checked to have the expected key, and given any index it lacks
-// (e.g. status-index on a tasks table made by the legacy app).
+// (e.g. status-index on a tasks table made by the legacy app, or the order
+// indexes on one made before them), one at a time: DynamoDB creates one GSI
+// per UpdateTable, and each is backfilled before the next can start. Items
+// written before their index attributes existed are in no new index until
+// `taskapi verify -repair` (or migrate-legacy) adds them (Reconcile).
 func (s *Store) CreateTables(ctx context.Context) error {
 	for _, spec := range s.specs() {
 		if err := s.ensureTable(ctx, spec); err != nil {
@@ -97,10 +117,11 @@ func (s *Store) ensureTable(ctx context.Context, spec tableSpec) error {
 		if hasIndex(desc, aws.ToString(idx.IndexName)) {
 			continue
 		}
-		// One index per UpdateTable, on an ACTIVE table.
+		// One index per UpdateTable, on an ACTIVE table, defining the
+		// attributes of the table's key and of that index only.
 		_, err := s.db.UpdateTable(ctx, &dynamodb.UpdateTableInput{
 			TableName:            aws.String(spec.name),
-			AttributeDefinitions: spec.attrs,
+			AttributeDefinitions: keyAttrs(spec, idx),
 			GlobalSecondaryIndexUpdates: []types.GlobalSecondaryIndexUpdate{{Create: &types.CreateGlobalSecondaryIndexAction{
 				IndexName: idx.IndexName, KeySchema: idx.KeySchema, Projection: idx.Projection,
 			}}},
@@ -116,6 +137,21 @@ func (s *Store) ensureTable(ctx context.Context, spec tableSpec) error {
 		return s.ensureTTL(ctx, spec)
 	}
 	return nil
+}
+
+// keyAttrs returns the definitions, of spec's, of the attributes of the
+// table's key and idx's.
+func keyAttrs(spec tableSpec, idx types.GlobalSecondaryIndex) []types.AttributeDefinition {
+	var out []types.AttributeDefinition
+	for _, a := range spec.attrs {
+		in := func(k types.KeySchemaElement) bool {
+			return aws.ToString(k.AttributeName) == aws.ToString(a.AttributeName)
+		}
+		if slices.ContainsFunc(spec.key, in) || slices.ContainsFunc(idx.KeySchema, in) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // ensureTTL turns on the table's time to live on spec.ttl, unless it is

@@ -1,9 +1,11 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -96,13 +98,15 @@ func (s *Store) GetTask(ctx context.Context, userID, taskID string) (core.Task, 
 	return decodeTask(out.Item)
 }
 
-// UpdateTask applies p. Without a status change it is one conditional
-// UpdateItem. A status change reads the task, then updates it on condition
-// that it is unchanged (status and updated_at) in one transaction with the
-// counters' move; if another write got there first, it starts again from
-// the task as that write left it (bounded).
+// UpdateTask applies p. Without a status change, and with a title and a
+// description either both changed or both kept, it is one conditional
+// UpdateItem. Otherwise it reads the task, then updates it on condition
+// that it is unchanged (status and updated_at) — in one transaction with the
+// counters' move, for a status change; if another write got there first,
+// it starts again from the task as that write left it (bounded). The read
+// is what a lone title or description needs: search_text holds both.
 func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
-	if p.Status == nil {
+	if p.Status == nil && !halfSearchText(p) {
 		return s.updateTaskItem(ctx, userID, taskID, p, nil)
 	}
 	cur, err := s.GetTask(ctx, userID, taskID)
@@ -111,7 +115,7 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 	}
 	for attempt := 1; attempt <= maxRaceAttempts; attempt++ {
 		var t core.Task
-		if cur.Status == *p.Status {
+		if p.Status == nil || cur.Status == *p.Status {
 			t, err = s.updateTaskItem(ctx, userID, taskID, p, &cur)
 		} else {
 			t, err = s.moveTask(ctx, cur, p)
@@ -131,6 +135,10 @@ func (s *Store) UpdateTask(ctx context.Context, userID, taskID string, p core.Ta
 	}
 	return core.Task{}, errContention("UpdateTask", maxRaceAttempts)
 }
+
+// halfSearchText reports whether p changes the title or the description
+// but not both: the new search_text then depends on the stored other one.
+func halfSearchText(p core.TaskPatch) bool { return (p.Title == nil) != (p.Description == nil) }
 
 // staleTask is a conditional task write that failed: the task changed or
 // vanished since it was read. item is the task as it is now, when
@@ -180,6 +188,30 @@ func taskSet(p core.TaskPatch) (expression.UpdateBuilder, int) {
 	return set, n
 }
 
+// indexSet adds to set the derived attributes (taskIndexAttrs) of the task
+// as p leaves it: all of them from cur, when it was read; otherwise those
+// that p alone determines (halfSearchText patches are read first).
+func indexSet(set expression.UpdateBuilder, p core.TaskPatch, taskID string, cur *core.Task) expression.UpdateBuilder {
+	if cur != nil {
+		attrs := taskIndexAttrs(p.Apply(*cur))
+		for _, name := range taskIndexAttrNames {
+			set = set.Set(expression.Name(name), expression.Value(attrs[name]))
+		}
+		return set
+	}
+	t := p.Apply(core.Task{ID: taskID})
+	if !p.UpdatedAt.IsZero() {
+		set = set.Set(expression.Name(attrUpdatedKey), expression.Value(core.TaskKey(t, core.OrderUpdatedAt)))
+	}
+	if p.DueDate != nil {
+		set = set.Set(expression.Name(attrDueKey), expression.Value(core.TaskKey(t, core.OrderDueDate)))
+	}
+	if p.Title != nil && p.Description != nil {
+		set = set.Set(expression.Name(attrSearchText), expression.Value(core.SearchText(t)))
+	}
+	return set
+}
+
 // unchanged is the condition that the task is still as cur was read.
 func unchanged(cur core.Task) expression.ConditionBuilder {
 	return expression.And(
@@ -199,6 +231,7 @@ func (s *Store) updateTaskItem(ctx context.Context, userID, taskID string, p cor
 		}
 		return s.GetTask(ctx, userID, taskID)
 	}
+	set = indexSet(set, p, taskID, cur)
 	cond := expression.Name(attrTaskID).AttributeExists()
 	if cur != nil {
 		cond = unchanged(*cur)
@@ -234,9 +267,7 @@ func (s *Store) updateTaskItem(ctx context.Context, userID, taskID string, p cor
 func (s *Store) moveTask(ctx context.Context, cur core.Task, p core.TaskPatch) (core.Task, error) {
 	to := *p.Status
 	set, _ := taskSet(p)
-	set = set.
-		Set(expression.Name(attrStatus), expression.Value(string(to))).
-		Set(expression.Name(attrStatusTaskID), expression.Value(statusTaskID(to, cur.ID)))
+	set = indexSet(set.Set(expression.Name(attrStatus), expression.Value(string(to))), p, cur.ID, &cur)
 	expr, err := expression.NewBuilder().WithUpdate(set).WithCondition(unchanged(cur)).Build()
 	if err != nil {
 		return core.Task{}, err
@@ -313,51 +344,151 @@ func (s *Store) DeleteTask(ctx context.Context, userID, taskID string) (core.Tas
 	return core.Task{}, errContention("DeleteTask", maxRaceAttempts)
 }
 
-// ListTasks returns a page of userID's tasks in task_id order (descending
-// with q.Reverse: the same Query read backward): a Query on
-// the table, or on status-index with a status, starting after q.After, for
-// limit+1 items (to know whether more follow), continued while DynamoDB
-// returns short pages (1 MB limit). The table is read strongly consistent;
-// status-index, like any GSI, is eventually consistent.
-func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
-	if (q.Order != "" && q.Order != core.OrderCreatedAt) || q.Search != "" {
-		return nil, false, errors.New("dynamo: ListTasks: order and search not implemented yet")
-	}
-	key := expression.Key(attrUserID).Equal(expression.Value(userID))
-	in := &dynamodb.QueryInput{TableName: &s.tables.Tasks}
-	var start map[string]types.AttributeValue
-	if q.After != "" {
-		start = taskKey(userID, q.After)
-	}
-	in.ScanIndexForward = aws.Bool(!q.Reverse)
-	if q.Status == nil {
-		in.ConsistentRead = aws.Bool(true)
-	} else {
-		prefix := statusTaskID(*q.Status, "")
-		key = key.And(expression.Key(attrStatusTaskID).BeginsWith(prefix))
-		in.IndexName = aws.String(StatusIndex)
-		if start != nil {
-			start[attrStatusTaskID] = str(prefix + q.After)
+// walk is the Query that walks one order's index for ListTasks and
+// CountTasks: the table or a GSI, the key condition, and how to turn a
+// TaskKey into the ExclusiveStartKey of that index.
+type walk struct {
+	index      string // "": the table
+	key        expression.KeyConditionBuilder
+	partition  map[string]types.AttributeValue // the index's partition key, for start keys
+	sortAttr   string                          // the index's sort key ("": task_id, the table's)
+	sortPrefix string                          // prepended to a TaskKey to make the sort key
+}
+
+// taskWalk chooses the index of (order, status): by creation the table (by
+// task_id) or status-index; by update or due date updated-index /
+// due-index, or with a status status-updated-index / status-due-index,
+// whose partition is user_status. A due-date walk covers the dated keys
+// (before core.UndatedKeyPrefix) or, undated, the others.
+func taskWalk(userID string, order core.TaskOrderField, status *core.TaskStatus, undated bool) walk {
+	pk := expression.Key(attrUserID).Equal(expression.Value(userID))
+	w := walk{partition: map[string]types.AttributeValue{}}
+	if order != core.OrderUpdatedAt && order != core.OrderDueDate {
+		w.key = pk
+		if status != nil {
+			w.index, w.sortAttr, w.sortPrefix = StatusIndex, attrStatusTaskID, statusTaskID(*status, "")
+			w.key = pk.And(expression.Key(attrStatusTaskID).BeginsWith(w.sortPrefix))
 		}
+		return w
 	}
-	expr, err := expression.NewBuilder().WithKeyCondition(key).Build()
+	w.sortAttr, w.index = attrUpdatedKey, UpdatedIndex
+	if order == core.OrderDueDate {
+		w.sortAttr, w.index = attrDueKey, DueIndex
+	}
+	if status != nil {
+		us := userStatus(userID, *status)
+		pk = expression.Key(attrUserStatus).Equal(expression.Value(us))
+		w.partition[attrUserStatus] = str(us)
+		w.index = map[string]string{UpdatedIndex: StatusUpdatedIndex, DueIndex: StatusDueIndex}[w.index]
+	}
+	switch {
+	case order != core.OrderDueDate:
+		w.key = pk
+	case undated:
+		w.key = pk.And(expression.Key(w.sortAttr).BeginsWith(core.UndatedKeyPrefix))
+	default:
+		w.key = pk.And(expression.Key(w.sortAttr).LessThan(expression.Value(core.UndatedKeyPrefix)))
+	}
+	return w
+}
+
+// start returns the ExclusiveStartKey for the TaskKey after: a GSI's holds
+// the table's key (the task id, the end of every TaskKey) and the index's.
+func (w walk) start(userID, after string) map[string]types.AttributeValue {
+	if after == "" {
+		return nil
+	}
+	k := taskKey(userID, keyTaskID(after))
+	for name, v := range w.partition {
+		k[name] = v
+	}
+	if w.sortAttr != "" {
+		k[w.sortAttr] = str(w.sortPrefix + after)
+	}
+	return k
+}
+
+// keyTaskID is the task id a core.TaskKey ends with: after the undated
+// prefix, or after the last '#' (ids have none), or the whole key (by
+// creation).
+func keyTaskID(key string) string {
+	if core.IsUndatedKey(key) {
+		return key[len(core.UndatedKeyPrefix):]
+	}
+	return key[strings.LastIndexByte(key, '#')+1:]
+}
+
+// input builds the Query of w, with search as a contains() filter on
+// search_text (core.SearchMatches is the same substring test).
+func (w walk) input(table, search string) (*dynamodb.QueryInput, error) {
+	b := expression.NewBuilder().WithKeyCondition(w.key)
+	if search != "" {
+		b = b.WithFilter(expression.Name(attrSearchText).Contains(search))
+	}
+	expr, err := b.Build()
+	if err != nil {
+		return nil, err
+	}
+	in := &dynamodb.QueryInput{
+		TableName: &table, KeyConditionExpression: expr.KeyCondition(), FilterExpression: expr.Filter(),
+		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+	}
+	if w.index == "" {
+		in.ConsistentRead = aws.Bool(true) // GSIs cannot be
+	} else {
+		in.IndexName = aws.String(w.index)
+	}
+	return in, nil
+}
+
+// Pages of a searched walk: DynamoDB's Limit counts the items read before
+// the filter, so a search reads bigger pages (from searchPage, or the
+// page's limit + 1 if more, doubling to maxSearchPage; DynamoDB stops each
+// at 1 MB anyway) until it has enough matches: few round trips for a rare
+// match, little overread for a common one.
+const (
+	searchPage    = 100
+	maxSearchPage = 1000
+)
+
+// ListTasks returns a page of userID's tasks in q.Order (descending with
+// q.Reverse: the same Query read backward): one Query of the index
+// taskWalk chooses, starting after q.After, for limit+1 items (to know
+// whether more follow), continued while DynamoDB returns short pages (the
+// 1 MB limit, or a search filter that kept fewer). The table is read
+// strongly consistent; the GSIs are eventually consistent.
+func (s *Store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
+	if q.Order == core.OrderDueDate && q.After != "" && core.IsUndatedKey(q.After) != q.Undated {
+		// A key of the other part of the due-date list: this walk lies
+		// wholly before it (undated after a dated key) or after it.
+		if q.Undated == q.Reverse {
+			return nil, false, nil
+		}
+		q.After = ""
+	}
+	w := taskWalk(userID, q.Order, q.Status, q.Undated)
+	in, err := w.input(s.tables.Tasks, q.Search)
 	if err != nil {
 		return nil, false, err
 	}
-	in.KeyConditionExpression = expr.KeyCondition()
-	in.ExpressionAttributeNames = expr.Names()
-	in.ExpressionAttributeValues = expr.Values()
+	in.ScanIndexForward = aws.Bool(!q.Reverse)
+	start := w.start(userID, q.After)
 
 	want := q.Limit + 1
+	page := min(max(cmp.Or(s.searchPage, searchPage), want), maxSearchPage) // never fewer than a page could match
 	tasks := make([]core.Task, 0, min(want, 128))
 	for {
 		in.ExclusiveStartKey = start
-		in.Limit = aws.Int32(int32(min(want-len(tasks), 1000)))
+		if q.Search == "" {
+			in.Limit = aws.Int32(int32(min(want-len(tasks), 1000)))
+		} else {
+			in.Limit, page = aws.Int32(int32(page)), min(2*page, maxSearchPage)
+		}
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, false, s.fail("ListTasks", err)
 		}
-		for _, av := range out.Items {
+		for _, av := range out.Items[:min(len(out.Items), want-len(tasks))] {
 			t, err := decodeTask(av)
 			if err != nil {
 				return nil, false, err
@@ -404,7 +535,26 @@ func (s *Store) TaskStats(ctx context.Context, userID string) (core.TaskStats, e
 	return st, nil
 }
 
-// CountTasks counts userID's tasks matching search.
+// CountTasks counts userID's tasks (of status, if set) whose search_text
+// contains search: a COUNT Query of the table (or status-index) with the
+// search filter, summed over its 1 MB pages. It returns no items, but
+// DynamoDB charges for every item it reads.
 func (s *Store) CountTasks(ctx context.Context, userID string, status *core.TaskStatus, search string) (int, error) {
-	return 0, errors.New("dynamo: CountTasks: not implemented yet")
+	in, err := taskWalk(userID, core.OrderCreatedAt, status, false).input(s.tables.Tasks, search)
+	if err != nil {
+		return 0, err
+	}
+	in.Select = types.SelectCount
+	n := 0
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return 0, s.fail("CountTasks", err)
+		}
+		n += int(out.Count)
+		if out.LastEvaluatedKey == nil {
+			return n, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
 }

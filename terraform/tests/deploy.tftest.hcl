@@ -109,7 +109,8 @@ run "full_apply_arm64" {
   }
 
   # IAM: exactly the tables and indexes the code uses (store/dynamo:
-  # EmailIndex, StatusIndex), exactly the two parameters, and only the SSM
+  # EmailIndex, StatusIndex, UpdatedIndex, DueIndex, StatusUpdatedIndex,
+  # StatusDueIndex), exactly the two parameters, and only the SSM
   # call internal/lambdaserve makes.
   assert {
     condition = toset(one([for s in data.aws_iam_policy_document.lambda.statement : s.resources if s.sid == "TasksAndUsersTables"])) == toset([
@@ -117,6 +118,10 @@ run "full_apply_arm64" {
       "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-users/index/email-index",
       "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-tasks",
       "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-tasks/index/status-index",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-tasks/index/updated-index",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-tasks/index/due-index",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-tasks/index/status-updated-index",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/taskapi-prod-tasks/index/status-due-index",
     ])
     error_message = "the DynamoDB statement names other resources than the two tables and their indexes"
   }
