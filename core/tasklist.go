@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"slices"
 	"strings"
@@ -274,8 +275,60 @@ func SearchText(t Task) string {
 
 // SearchMatches reports whether a task whose SearchText is text matches the
 // folded search q: a substring of its title or description. DynamoDB's
-// contains() filter is the same test (store/dynamo).
+// contains() filter is the same test (store/dynamo); SearchMatcher is the
+// same test, faster over many texts.
 func SearchMatches(text, q string) bool { return strings.Contains(text, q) }
+
+// SearchMatcher tests many search texts against one folded search q, as
+// SearchMatches does. It looks first for q's rarest byte (by how often
+// it occurs in English text), not its first: counting a search's matches
+// among 10,000 tasks spent most of its time on false starts at common
+// letters (store/embedded BenchmarkCountTasks).
+type SearchMatcher struct {
+	q      []byte
+	anchor int // index in q of its rarest byte
+}
+
+// NewSearchMatcher prepares q.
+func NewSearchMatcher(q string) SearchMatcher {
+	m := SearchMatcher{q: []byte(q)}
+	for i := range m.q {
+		if commonness(m.q[i]) < commonness(m.q[m.anchor]) {
+			m.anchor = i
+		}
+	}
+	return m
+}
+
+// Match reports whether text (a SearchText) holds the search.
+func (m SearchMatcher) Match(text []byte) bool {
+	if len(m.q) == 0 {
+		return true
+	}
+	a := m.q[m.anchor]
+	for from := m.anchor; from+len(m.q)-m.anchor <= len(text); {
+		i := bytes.IndexByte(text[from:len(text)-(len(m.q)-m.anchor-1)], a)
+		if i < 0 {
+			return false
+		}
+		start := from + i - m.anchor
+		if bytes.Equal(text[start:start+len(m.q)], m.q) {
+			return true
+		}
+		from += i + 1
+	}
+	return false
+}
+
+// commonness ranks a byte by how often it occurs in English text: space
+// and the common letters high, digits, punctuation and other bytes low.
+func commonness(b byte) int {
+	const byFrequency = " etaoinshrdlcumwfgypbvkjxqz" // most common first
+	if i := strings.IndexByte(byFrequency, b); i >= 0 {
+		return len(byFrequency) - i
+	}
+	return 0
+}
 
 // searchFold makes text comparable for search: decomposed, without
 // combining marks (é → e), case-folded (ß → ss). A new chain each time: a

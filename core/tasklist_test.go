@@ -260,3 +260,27 @@ func count(c core.TaskConnection) int {
 	}
 	return n
 }
+
+// TestSearchMatcherIsSearchMatches holds the fast matcher to the rule:
+// for every text and search, the same answer as a substring test.
+func TestSearchMatcherIsSearchMatches(t *testing.T) {
+	texts := []string{"", "a", "task number 1234\x00something to do", "café\x00", "zzz", "number 1", "xnumber 12", "1", "aaab", "abab"}
+	searches := []string{"", "a", "b", "number 1", "1234", "zz", "zzzz", "\x00", "ab", "aab", "caf", "é", "o, d", " "}
+	for _, text := range texts {
+		for _, q := range searches {
+			if got, want := core.NewSearchMatcher(q).Match([]byte(text)), core.SearchMatches(text, q); got != want {
+				t.Errorf("Match(%q, %q) = %v, want %v", text, q, got, want)
+			}
+		}
+	}
+}
+
+func FuzzSearchMatcher(f *testing.F) {
+	f.Add("task number 1234\x00something", "number 1")
+	f.Add("aaab", "ab")
+	f.Fuzz(func(t *testing.T, text, q string) {
+		if got, want := core.NewSearchMatcher(q).Match([]byte(text)), core.SearchMatches(text, q); got != want {
+			t.Fatalf("Match(%q, %q) = %v, want %v", text, q, got, want)
+		}
+	})
+}

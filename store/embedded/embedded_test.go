@@ -15,7 +15,7 @@ import (
 	"github.com/taskapi/taskapi/store/storetest"
 )
 
-func openTemp(t *testing.T) *embedded.Store {
+func openTemp(t testing.TB) *embedded.Store {
 	t.Helper()
 	s, err := embedded.Open(t.TempDir())
 	if err != nil {

@@ -136,5 +136,27 @@ func testTaskOrders(t *testing.T, open func(*testing.T) core.Store) {
 		if n, err := s.CountTasks(t.Context(), "VAH999999", nil, "cafe"); err != nil || n != 0 {
 			t.Errorf("CountTasks(nobody) = %d, %v", n, err)
 		}
+		// Each write shows in the next count, however the store keeps them.
+		count := func() int {
+			n, err := s.CountTasks(t.Context(), u.ID, nil, "cafe")
+			wantNoErr(t, err)
+			return n
+		}
+		before := count()
+		tk := MustCreateTask(t, s, u.ID, "one more café")
+		if n := count(); n != before+1 {
+			t.Errorf("after a matching create: %d, want %d", n, before+1)
+		}
+		other, about := core.Title("tea"), core.Description("")
+		_, err := s.UpdateTask(t.Context(), u.ID, tk.ID, core.TaskPatch{Title: &other, Description: &about, UpdatedAt: time.Now()})
+		wantNoErr(t, err)
+		if n := count(); n != before {
+			t.Errorf("after renaming it away: %d, want %d", n, before)
+		}
+		_, err = s.DeleteTask(t.Context(), u.ID, tk.ID)
+		wantNoErr(t, err)
+		if n := count(); n != before {
+			t.Errorf("after deleting it: %d, want %d", n, before)
+		}
 	})
 }
