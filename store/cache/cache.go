@@ -27,8 +27,13 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultTTL           = 60 * time.Second
-	DefaultUserTTL       = 30 * time.Second
+	DefaultTTL = 60 * time.Second
+	// DefaultUserTTL bounds how long another instance can take to see a
+	// deactivation, role change or session revocation when its writer
+	// could not reach Redis: at most 5 s, as docs/cache.md promises
+	// (internal/hardening TestStalenessBoundsAcrossInstances). It costs one
+	// store read per user every 5 s where 30 s cost one per 30 s.
+	DefaultUserTTL       = 5 * time.Second
 	DefaultMaxValueBytes = 256 << 10
 )
 
