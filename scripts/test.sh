@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: installs what is missing (redis-server,
+# The whole test suite, as CI runs it: installs what is missing (redis-server, prometheus,
 # Java, DynamoDB Local, the Lambda Runtime Interface Emulator, terraform),
 # starts DynamoDB Local on a free port, then runs the static checks and every
 # test with -race. Services the tests need are required: a test that cannot
@@ -59,6 +59,8 @@ apt_install() {
 
 step "tools"
 command -v redis-server >/dev/null || { echo "installing redis-server"; apt_install redis-server; }
+# cmd/taskapi's metrics test has a real Prometheus scrape METRICS_ADDR.
+command -v prometheus >/dev/null || { echo "installing prometheus"; apt_install prometheus; }
 command -v java >/dev/null || { echo "installing Java 17"; apt_install openjdk-17-jre-headless; }
 command -v jq >/dev/null || { echo "installing jq (internal/doctest runs the README's curl sessions)"; apt_install jq; }
 # terraform test with mock_provider (internal/infratest) needs 1.7 or later.
@@ -72,6 +74,8 @@ export TASKAPI_DYNAMODB_LOCAL_DIR
 TASKAPI_DYNAMODB_LOCAL_DIR=$(scripts/dynamodb-local.sh)
 export TASKAPI_REDIS_SERVER
 TASKAPI_REDIS_SERVER=$(command -v redis-server)
+export TASKAPI_PROMETHEUS
+TASKAPI_PROMETHEUS=$(command -v prometheus)
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)

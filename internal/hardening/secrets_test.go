@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -90,7 +91,7 @@ func (s *session) want(what string, ok bool, r fmt.Stringer) {
 func TestNoSecretInLogs(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, b.open(t), withPepper(pepper), withWrap(func(s core.Store) core.Store { return faulty{s} }), withInternalErrors())
+			e := newEnv(t, b.open(t), withPepper(pepper), withWrap(func(s core.Store) core.Store { return faulty{s} }), withInternalErrors(), withMetrics())
 			s := &session{t: t, e: e, secrets: map[string]string{}}
 			s.secret("JWT secret", string(jwtSecret))
 			s.secret("cursor secret", string(cursorSecret))
@@ -265,10 +266,57 @@ func TestNoSecretInLogs(t *testing.T) {
 					t.Errorf("an answer leaks internals: %s", truncate(body, 200))
 				}
 			}
+			checkMetrics(t, e, s.secrets, admin.Email, aliceEmail, bobEmail)
 			if t.Failed() {
 				t.Logf("logs:\n%s", lastLines(logs, 40))
 			}
 		})
+	}
+}
+
+// checkMetrics scrapes the metrics after the session: no label value may
+// hold a secret of the session or an email (none holds an "@" at all:
+// labels come from closed sets), and no secret may appear anywhere in the
+// scrape. The session's requests must have been counted, or the check
+// proves nothing.
+func checkMetrics(t *testing.T, e *env, secrets map[string]string, emails ...string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{`operation="POST /api/v1/auth/login"`, `operation="mutation.login"`, `taskapi_login_failures_total{reason="bad_credentials"}`} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the metrics lack %s: the session was not counted", want)
+		}
+	}
+	fams, err := e.metrics.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				v := l.GetValue()
+				if strings.Contains(v, "@") || strings.Contains(v, "eyJ") {
+					t.Errorf("%s{%s=%q}: an email or a token in a label", f.GetName(), l.GetName(), v)
+				}
+				for _, email := range emails {
+					if strings.Contains(v, email) {
+						t.Errorf("%s{%s=%q}: an email in a label", f.GetName(), l.GetName(), v)
+					}
+				}
+				for secret, what := range secrets {
+					if strings.Contains(v, secret) {
+						t.Errorf("%s{%s}: %s in a label", f.GetName(), l.GetName(), what)
+					}
+				}
+			}
+		}
+	}
+	for secret, what := range secrets {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s appears in the metrics", what)
+		}
 	}
 }
 
