@@ -54,7 +54,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	a.closers = append(a.closers, st.Close)
 	var obs cache.Observer // stays a nil interface without metrics: no call at all
 	if cfg.MetricsAddr != "" && !cfg.Lambda {
-		a.metrics = metrics.New()
+		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
+	}
+	if a.metrics != nil {
 		obs = a.metrics
 		st = metrics.Store(st, a.metrics)
 	}

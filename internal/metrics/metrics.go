@@ -1,3 +1,5 @@
+//go:build !lambdaenv
+
 // Package metrics counts what an operator of taskapi watches, with
 // Prometheus (github.com/prometheus/client_golang), served in the text
 // format by Handler on a listener of its own (METRICS_ADDR, never the
@@ -9,6 +11,10 @@
 // nothing is built or wired when metrics are off: the request path then
 // pays a nil check per event (bench: BenchmarkMetrics).
 //
+// The Lambda image (-tags lambdaenv) links none of this (lambda.go): nothing
+// listens there, and Prometheus's package initialization would cost every
+// cold start about 0.6 ms.
+//
 // Label values come from closed sets only (route templates, schema field
 // names, error codes, limit names), never from what a client sent: no
 // email, token or id can reach a label, and the number of series stays
@@ -16,8 +22,6 @@
 package metrics
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -40,16 +44,6 @@ type Metrics struct {
 	loginFailed *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
 }
-
-// Store error kinds (taskapi_store_errors_total{kind}).
-const (
-	KindNotFound     = "not_found"
-	KindConflict     = "conflict"
-	KindPrecondition = "precondition"
-	KindUnavailable  = "unavailable"
-	KindCanceled     = "canceled"
-	KindOther        = "other"
-)
 
 // New returns the metrics, registered with the Go runtime's and the
 // process's collectors.
@@ -161,21 +155,4 @@ func (m *Metrics) storeError(err error) {
 		return
 	}
 	m.storeErrors.WithLabelValues(Kind(err)).Inc()
-}
-
-// Kind is the kind of a store error, as taskapi_store_errors_total labels it.
-func Kind(err error) string {
-	switch {
-	case errors.Is(err, core.ErrNotFound):
-		return KindNotFound
-	case errors.Is(err, core.ErrConflict):
-		return KindConflict
-	case errors.Is(err, core.ErrPrecondition):
-		return KindPrecondition
-	case errors.Is(err, core.ErrUnavailable):
-		return KindUnavailable
-	case errors.Is(err, context.Canceled):
-		return KindCanceled
-	}
-	return KindOther
 }

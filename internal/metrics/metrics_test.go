@@ -1,3 +1,5 @@
+//go:build !lambdaenv
+
 package metrics_test
 
 import (

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 
 	"github.com/taskapi/taskapi/core"
 )
@@ -149,3 +150,30 @@ func (s *store) GetSessions(ctx context.Context, ids []string) ([]core.Session, 
 }
 
 func (s *store) Close() error { return s.inner.Close() }
+
+// Store error kinds (taskapi_store_errors_total{kind}).
+const (
+	KindNotFound     = "not_found"
+	KindConflict     = "conflict"
+	KindPrecondition = "precondition"
+	KindUnavailable  = "unavailable"
+	KindCanceled     = "canceled"
+	KindOther        = "other"
+)
+
+// Kind is the kind of a store error, as taskapi_store_errors_total labels it.
+func Kind(err error) string {
+	switch {
+	case errors.Is(err, core.ErrNotFound):
+		return KindNotFound
+	case errors.Is(err, core.ErrConflict):
+		return KindConflict
+	case errors.Is(err, core.ErrPrecondition):
+		return KindPrecondition
+	case errors.Is(err, core.ErrUnavailable):
+		return KindUnavailable
+	case errors.Is(err, context.Canceled):
+		return KindCanceled
+	}
+	return KindOther
+}
