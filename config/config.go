@@ -80,6 +80,11 @@ type Config struct {
 	SessionTTL     time.Duration // SESSION_TTL: a session's absolute lifetime
 	SessionIdleTTL time.Duration // SESSION_IDLE_TTL: how long a session lasts without a refresh
 
+	// MetricsAddr is METRICS_ADDR: host:port of the listener serving
+	// /metrics (Prometheus), apart from the API's; "" (the default): no
+	// metrics. Ignored inside Lambda, where nothing listens.
+	MetricsAddr string
+
 	MaxTasksPerUser int // MAX_TASKS_PER_USER: the per-user task quota (0: none)
 	UserIDBlock     int // USER_ID_BLOCK: user numbers reserved per store round trip
 }
@@ -117,6 +122,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PassKeyParam:      env("PASS_SECRET_KEY_PARAM", ""),
 		RedisHost:         env("REDIS_HOST", ""),
 		LogLevel:          strings.ToLower(env("LOG_LEVEL", "info")),
+		MetricsAddr:       env("METRICS_ADDR", ""),
 		LambdaEventFormat: strings.ToLower(env("LAMBDA_EVENT_FORMAT", EventHTTPAPIv2)),
 	}
 	defEnv := "development"
@@ -147,6 +153,15 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if strings.ContainsAny(c.Host, "/ \t") || (strings.Contains(c.Host, ":") && net.ParseIP(c.Host) == nil) {
 		bad("HOST: %q is not an IP address or host name", c.Host)
+	}
+	if c.MetricsAddr != "" {
+		if h, p, err := net.SplitHostPort(c.MetricsAddr); err != nil || strings.ContainsAny(h, "/ \t") {
+			bad("METRICS_ADDR: %q is not host:port such as 127.0.0.1:9090 or :9090", c.MetricsAddr)
+		} else if _, err := port(p); err != nil && p != "0" {
+			bad("METRICS_ADDR: %v", err)
+		} else if net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) == net.JoinHostPort(h, p) {
+			bad("METRICS_ADDR: %q is the API's address: the metrics must not be served on the public port", c.MetricsAddr)
+		}
 	}
 	if c.RedisPort, err = port(env("REDIS_PORT", "6379")); err != nil {
 		bad("REDIS_PORT: %v", err)

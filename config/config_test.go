@@ -162,3 +162,30 @@ func TestResolveDevSecret(t *testing.T) {
 		t.Fatalf("secret file: %v %v", fi, err)
 	}
 }
+
+func TestMetricsAddr(t *testing.T) {
+	for _, tc := range []struct {
+		name, addr, host, port string
+		want                   string // "" when valid; else a part of the error
+	}{
+		{"OK off by default", "", "", "", ""},
+		{"OK loopback", "127.0.0.1:9090", "", "", ""},
+		{"OK every interface", ":9090", "", "", ""},
+		{"OK a free port", "127.0.0.1:0", "", "", ""},
+		{"ErrNoPort", "127.0.0.1", "", "", "is not host:port"},
+		{"ErrBadPort", "127.0.0.1:99999", "", "", "is not a port number"},
+		{"ErrThePublicPort", "127.0.0.1:8080", "127.0.0.1", "8080", "must not be served on the public port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(envOf(map[string]string{"METRICS_ADDR": tc.addr, "HOST": tc.host, "PORT": tc.port}))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want == "" && c.MetricsAddr != tc.addr:
+				t.Fatalf("MetricsAddr %q, want %q", c.MetricsAddr, tc.addr)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

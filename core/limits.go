@@ -67,6 +67,7 @@ type Limiter struct {
 	counter RateCounter
 	limits  Limits
 	sleep   func(context.Context, time.Duration)
+	obs     Observer // nil: nobody counts refusals (set by NewService)
 }
 
 // NewLimiter returns a Limiter applying limits with counter's counts.
@@ -83,11 +84,17 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-func (l *Limiter) allow(ctx context.Context, key string, r Rate) time.Duration {
+// allow counts one event for key under r, the limit called name, and
+// returns how long until r would allow it (0: allowed now).
+func (l *Limiter) allow(ctx context.Context, name, key string, r Rate) time.Duration {
 	if r.Unlimited() {
 		return 0
 	}
-	return l.counter.Allow(ctx, key, r)
+	wait := l.counter.Allow(ctx, key, r)
+	if wait > 0 && l.obs != nil {
+		l.obs.RateLimited(name)
+	}
+	return wait
 }
 
 func rateLimited(msg string, wait time.Duration) error {
@@ -105,13 +112,13 @@ func (l *Limiter) login(ctx context.Context, email string) error {
 	}
 	const msg = "Too many login attempts; try again later"
 	addr := clientAddress(ctx)
-	if wait := l.allow(ctx, "login-address:"+addr, l.limits.LoginAddress); wait > 0 {
+	if wait := l.allow(ctx, LimitLogin, "login-address:"+addr, l.limits.LoginAddress); wait > 0 {
 		return rateLimited(msg, wait)
 	}
-	if wait := l.allow(ctx, "login-account:"+addr+" "+email, l.limits.LoginAccount); wait > 0 {
+	if wait := l.allow(ctx, LimitLoginAccount, "login-account:"+addr+" "+email, l.limits.LoginAccount); wait > 0 {
 		return rateLimited(msg, wait)
 	}
-	if wait := l.allow(ctx, "login-email:"+email, l.limits.LoginEmail); wait > 0 {
+	if wait := l.allow(ctx, LimitLoginEmail, "login-email:"+email, l.limits.LoginEmail); wait > 0 {
 		l.sleep(ctx, min(wait, l.limits.LoginSlowdown))
 	}
 	return nil
@@ -123,10 +130,10 @@ func (l *Limiter) register(ctx context.Context, admin func() bool) error {
 		return nil
 	}
 	const msg = "Too many registrations; try again later"
-	if wait := l.allow(ctx, "register-address:"+clientAddress(ctx), l.limits.Register); wait > 0 {
+	if wait := l.allow(ctx, LimitRegister, "register-address:"+clientAddress(ctx), l.limits.Register); wait > 0 {
 		return rateLimited(msg, wait)
 	}
-	if wait := l.allow(ctx, "register-all", l.limits.RegisterAll); wait > 0 {
+	if wait := l.allow(ctx, LimitRegisterAll, "register-all", l.limits.RegisterAll); wait > 0 {
 		return rateLimited(msg, wait)
 	}
 	return nil
@@ -137,7 +144,7 @@ func (l *Limiter) write(ctx context.Context, userID string) error {
 	if l == nil {
 		return nil
 	}
-	if wait := l.allow(ctx, "writes:"+userID, l.limits.Writes); wait > 0 {
+	if wait := l.allow(ctx, LimitWrites, "writes:"+userID, l.limits.Writes); wait > 0 {
 		return rateLimited("Too many changes; try again later", wait)
 	}
 	return nil

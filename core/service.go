@@ -36,6 +36,7 @@ type Service struct {
 	idleTTL  time.Duration
 	now      func() time.Time
 	log      *slog.Logger
+	obs      Observer
 }
 
 // Config holds a Service's dependencies. Store, Hasher and Tokens are
@@ -48,6 +49,7 @@ type Config struct {
 	Limiter      *Limiter         // rate limits (limits.go); nil: none
 	Now          func() time.Time // optional, for tests
 	Logger       *slog.Logger     // optional
+	Observer     Observer         // optional: counts rate-limit refusals and login failures
 	// MaxTasksPerUser bounds how many tasks one user may keep (0:
 	// DefaultMaxTasksPerUser; negative: no limit).
 	MaxTasksPerUser int
@@ -76,7 +78,13 @@ func NewService(c Config) *Service {
 	if c.SessionIdleTTL <= 0 {
 		c.SessionIdleTTL = DefaultSessionIdleTTL
 	}
+	if c.Limiter != nil && c.Observer != nil {
+		l := *c.Limiter // a copy: the caller's Limiter stays as it was given
+		l.obs = c.Observer
+		c.Limiter = &l
+	}
 	return &Service{
+		obs:      c.Observer,
 		store:    c.Store,
 		hasher:   c.Hasher,
 		tokens:   c.Tokens,
@@ -290,7 +298,10 @@ func (s *Service) finishDeletionOf(ctx context.Context, key EmailKey) bool {
 // already knows the password that the account is deactivated, and nothing
 // to anyone else; guessing is bounded by the login rate limits as for any
 // account (docs/graphql.md, docs/rest.md).
-func (s *Service) Login(ctx context.Context, email, password string) (AuthPayload, error) {
+func (s *Service) Login(ctx context.Context, email, password string) (_ AuthPayload, err error) {
+	if s.obs != nil {
+		defer func() { s.loginFailed(err) }()
+	}
 	key := KeyOf(email)
 	if err := s.limiter.login(ctx, string(key)); err != nil {
 		return AuthPayload{}, err
@@ -322,6 +333,21 @@ func (s *Service) Login(ctx context.Context, email, password string) (AuthPayloa
 		return AuthPayload{}, errInactiveUser
 	}
 	return s.startSession(ctx, u)
+}
+
+// loginFailed tells the Observer why a login failed, if it did for a
+// reason of its own (a rate limit counts itself; a store error is not the
+// caller's failure).
+func (s *Service) loginFailed(err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, errBadLogin):
+		s.obs.LoginFailed(LoginFailureCredentials)
+	case errors.Is(err, errInactiveUser):
+		s.obs.LoginFailed(LoginFailureInactive)
+	case errors.Is(err, errPasswordReset):
+		s.obs.LoginFailed(LoginFailurePasswordReset)
+	}
 }
 
 // passwordHash reads u's password hash from the store itself: the record

@@ -47,6 +47,9 @@ type Options struct {
 	APQCache graphql.Cache[string]
 	// MaxBodyBytes bounds a request body (0: 1 MiB).
 	MaxBodyBytes int64
+	// LabelRequests fills the request's requestinfo.Info (operation and
+	// result code) for the request metrics; off, nothing is added.
+	LabelRequests bool
 }
 
 // NewHandler returns the /graphql endpoint: the executable schema served
@@ -101,6 +104,9 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	srv.Use(&gate{schema: es.Schema(), rules: rules, docs: docs, limits: limits})
 	srv.Use(extension.FixedComplexityLimit(opts.ComplexityLimit, complexity.WithFixedScalarValue(0)))
 	srv.Use(persistCommit{cache: opts.APQCache})
+	if opts.LabelRequests {
+		srv.Use(requestLabels{}) // before the response cache: it counts cached answers too
+	}
 	srv.Use(newResponseCache(svc)) // repeated reads of one's own data: see respcache.go
 	srv.SetErrorPresenter(errorPresenter(opts.Logger))
 	srv.SetRecoverFunc(recoverFunc(opts.Logger))

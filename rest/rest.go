@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/requestinfo"
 	"github.com/taskapi/taskapi/internal/respcache"
 )
 
@@ -88,21 +89,21 @@ func New(svc *core.Service, opts Options) http.Handler {
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
 	for _, rt := range rs {
-		mux.HandleFunc(rt.method+" "+rt.path, h.endpoint(rt))
+		mux.HandleFunc(rt.method+" "+rt.path, labeled(rt.method+" "+rt.path, h.endpoint(rt)))
 		allowed[rt.path] = append(allowed[rt.path], rt.method)
 	}
-	mux.HandleFunc("GET "+openAPIPath, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+openAPIPath, labeled("GET "+openAPIPath, func(w http.ResponseWriter, r *http.Request) {
 		b, err := openAPIDocument()
 		if err != nil {
 			h.fail(w, r, fmt.Errorf("embedded OpenAPI document: %w", err))
 			return
 		}
 		writeRaw(w, http.StatusOK, contentJSON, b)
-	})
-	mux.HandleFunc("GET "+docsPath, func(w http.ResponseWriter, _ *http.Request) {
+	}))
+	mux.HandleFunc("GET "+docsPath, labeled("GET "+docsPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Security-Policy", docsCSP())
 		writeRaw(w, http.StatusOK, "text/html; charset=utf-8", []byte(swaggerUI))
-	})
+	}))
 	for path, methods := range allowed {
 		mux.HandleFunc(path, methodNotAllowed(methods))
 		if slices.Contains(methods, http.MethodGet) {
@@ -126,6 +127,16 @@ func New(svc *core.Service, opts Options) http.Handler {
 		writeJSON(w, http.StatusNotFound, httpError{Detail: "Not Found"})
 	})
 	return h.recover(mux)
+}
+
+// labeled labels a counted request (requestinfo) with its route template,
+// never its path: a path carries ids, and every id would be a series.
+// Requests no route matches keep the label the server gave them.
+func labeled(route string, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		requestinfo.Set(r.Context(), requestinfo.REST, route)
+		h(w, r)
+	}
 }
 
 // slashRedirect is Starlette's redirect_slashes: a path that is unknown

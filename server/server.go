@@ -1,7 +1,9 @@
 // Package server assembles taskapi's one http.Handler: the GraphQL API, the
 // playground, the legacy REST shim with its OpenAPI document, and /healthz,
 // behind the middleware every route shares (panic recovery, request ids,
-// access logs, security headers, CORS, credentials). The same handler serves
+// access logs and request metrics, security headers, CORS, credentials);
+// and /readyz (ready.go). /metrics is not among them: it is served on a
+// listener of its own (METRICS_ADDR), never on the public port. The same handler serves
 // plain HTTP and AWS Lambda.
 package server
 
@@ -13,6 +15,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +26,7 @@ import (
 	"github.com/taskapi/taskapi/internal/assets"
 	"github.com/taskapi/taskapi/internal/httpauth"
 	"github.com/taskapi/taskapi/internal/logging"
+	"github.com/taskapi/taskapi/internal/requestinfo"
 	"github.com/taskapi/taskapi/resolvers"
 	"github.com/taskapi/taskapi/rest"
 )
@@ -44,6 +48,20 @@ type Options struct {
 	Health func(context.Context) error
 	// MaxBodyBytes caps request bodies (default 1 MiB).
 	MaxBodyBytes int64
+	// Ready are the dependencies /readyz checks (ready.go); none: /readyz
+	// answers ready with no checks.
+	Ready []ReadyCheck
+	// Requests counts every request (internal/metrics); nil: nothing is
+	// counted and nothing is added to the request path.
+	Requests RequestObserver
+}
+
+// RequestObserver counts requests by transport ("graphql", "rest",
+// "other"), operation (a GraphQL root field, a REST route template, a
+// route of this handler, "unmatched") and result code, with their
+// duration.
+type RequestObserver interface {
+	ObserveRequest(transport, operation, code string, d time.Duration)
 }
 
 // New returns the handler for every route of taskapi.
@@ -59,6 +77,7 @@ func New(svc *core.Service, o Options) http.Handler {
 		Introspection: o.Introspection,
 		APQCache:      o.APQCache,
 		MaxBodyBytes:  o.MaxBodyBytes,
+		LabelRequests: o.Requests != nil,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
 	// The playground page is rendered at build time (resolvers/playground.go);
@@ -66,18 +85,32 @@ func New(svc *core.Service, o Options) http.Handler {
 	// built on its first request, not at every cold start.
 	playground := resolvers.Playground()
 
+	// label names each route's requests for the metrics; the GraphQL
+	// handler and REST's routes refine theirs. Without metrics it is h.
+	label := func(transport, operation string, h http.Handler) http.Handler {
+		if o.Requests == nil {
+			return h
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requestinfo.Set(r.Context(), transport, operation)
+			h.ServeHTTP(w, r)
+		})
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
-	mux.Handle("GET /{$}", playground)
-	mux.Handle("GET /playground", playground)
-	mux.Handle("GET /healthz", health(o.Health, o.Logger))
+	mux.Handle("/graphql", label(requestinfo.GraphQL, "unknown", gql))
+	mux.Handle("GET /{$}", label(requestinfo.Other, "GET /", playground))
+	mux.Handle("GET /playground", label(requestinfo.Other, "GET /playground", playground))
+	mux.Handle("GET /healthz", label(requestinfo.Other, "GET /healthz", health(o.Health, o.Logger)))
+	mux.Handle("GET /readyz", label(requestinfo.Other, "GET /readyz", newReadiness(o.Ready, o.Logger)))
 	// GraphiQL, React and Swagger UI, embedded: no CDN needed.
-	mux.Handle("GET "+assets.Prefix, lazy(assets.Handler))
-	mux.Handle("/", api) // /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s
+	mux.Handle("GET "+assets.Prefix, label(requestinfo.Other, "GET "+assets.Prefix, lazy(assets.Handler)))
+	// /api/v1/..., /docs, /openapi.json, and FastAPI-style 404s; REST's
+	// routes label themselves, what none matches stays "unmatched".
+	mux.Handle("/", label(requestinfo.Other, "unmatched", api))
 
 	h := corsHandler(o.CORSOrigins).Handler(mux)
 	h = securityHeaders(h, o.HSTS)
-	h = accessLog(h, o.Logger)
+	h = accessLog(h, o.Logger, o.Requests)
 	h = requestID(h)
 	return recoverer(h, o.Logger)
 }
@@ -210,14 +243,30 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog writes one line per request: method, path (never the query
-// string, which could carry secrets), status, size and duration.
-func accessLog(next http.Handler, log *slog.Logger) http.Handler {
+// string, which could carry secrets), status, size and duration; and
+// counts the request with obs, if set, with the labels the handlers
+// recorded in its requestinfo.Info.
+func accessLog(next http.Handler, log *slog.Logger, obs RequestObserver) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		var info *requestinfo.Info
+		if obs != nil {
+			var ctx context.Context
+			ctx, info = requestinfo.New(r.Context())
+			info.Transport, info.Operation = requestinfo.Other, "unmatched" // a CORS preflight, a 405 of the mux
+			r = r.WithContext(ctx)
+		}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		if info != nil {
+			code := info.Code
+			if code == "" {
+				code = strconv.Itoa(sw.status)
+			}
+			obs.ObserveRequest(info.Transport, info.Operation, code, time.Since(start))
 		}
 		level := slog.LevelInfo
 		if sw.status >= 500 {

@@ -18,6 +18,7 @@ import (
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/awsconf"
 	"github.com/taskapi/taskapi/internal/lambdaserve"
+	"github.com/taskapi/taskapi/internal/metrics"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
@@ -28,7 +29,8 @@ import (
 // app is everything built once per process (once per Lambda cold start).
 type app struct {
 	cfg     config.Config
-	raw     core.Store // the store under the cache, for the start check
+	raw     core.Store       // the store under the cache, for the start check
+	metrics *metrics.Metrics // nil unless METRICS_ADDR is set (and not in Lambda)
 	svc     *core.Service
 	handler http.Handler
 	closers []func() error
@@ -50,6 +52,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	}
 	a.raw = st
 	a.closers = append(a.closers, st.Close)
+	var obs cache.Observer // stays a nil interface without metrics: no call at all
+	if cfg.MetricsAddr != "" && !cfg.Lambda {
+		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
+	}
+	if a.metrics != nil {
+		obs = a.metrics
+		st = metrics.Store(st, a.metrics)
+	}
+	ready := []server.ReadyCheck{{Name: "store", Ping: ping(a.raw)}, {Name: "redis"}}
 
 	secrets, err := resolveSecrets(ctx, cfg)
 	if err != nil {
@@ -72,9 +83,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		redis.SetLogger(redisLogger{log})
 		rdb := redis.NewClient(redisOptions(cfg))
 		a.closers = append(a.closers, rdb.Close)
-		store = cache.New(st, rdb, cache.Options{Resilience: cache.Resilience{Logger: log}})
-		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: cache.Resilience{Logger: log}})
+		res := cache.Resilience{Logger: log, Observer: obs}
+		store = cache.New(st, rdb, cache.Options{Resilience: res})
+		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: res})
 		apq = cache.NewAPQ(rdb, cache.APQOptions{Logger: log})
+		ready[1].Ping = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
+	}
+	var (
+		coreObs core.Observer
+		reqObs  server.RequestObserver
+	)
+	if a.metrics != nil {
+		coreObs, reqObs = a.metrics, a.metrics
 	}
 
 	a.svc = core.NewService(core.Config{
@@ -84,6 +104,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		CursorSecret: []byte(secrets.jwt),
 		Limiter:      core.NewLimiter(counter, cfg.Limits),
 		Logger:       log,
+		Observer:     coreObs,
 		// config reads 0 as "no quota"; core's zero means its default.
 		MaxTasksPerUser: cmp.Or(cfg.MaxTasksPerUser, -1),
 		UserIDBlock:     cfg.UserIDBlock,
@@ -96,8 +117,24 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Introspection: cfg.Introspection,
 		APQCache:      apq,
 		HSTS:          !cfg.Development(),
+		Ready:         ready,
+		Requests:      reqObs,
 	})
 	return a, nil
+}
+
+// ping is st's readiness check for /readyz: its Ping (the embedded store's
+// read transaction, DynamoDB's read of an absent item on each table).
+func ping(st core.Store) func(context.Context) error {
+	if p, ok := st.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping
+	}
+	return func(ctx context.Context) error { // a store without Ping: one read of an id nobody has
+		if _, err := st.GetUser(ctx, "taskapi-ready-check"); err != nil && !errors.Is(err, core.ErrNotFound) {
+			return err
+		}
+		return nil
+	}
 }
 
 // openStore opens the configured store; o gives the DynamoDB client's

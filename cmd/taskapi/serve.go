@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -60,11 +61,21 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		"environment", cfg.Environment, "startup_ms", time.Since(start).Milliseconds())
 	log.Info("ready: open the playground or /docs in a browser", "playground", base+"/", "docs", base+"/docs", "graphql", base+"/graphql", "rest", base+"/api/v1")
 
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	msrv, err := serveMetrics(a, log, errc)
+	if err != nil {
+		ctl.Close()
+		_ = srv.Close()
+		return err
+	}
 	select {
 	case err := <-errc:
 		ctl.Close()
+		_ = srv.Close()
+		if msrv != nil {
+			_ = msrv.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
@@ -72,11 +83,34 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	ctl.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	if msrv != nil {
+		// Scrapes during the drain would see it end anyway: stop at once.
+		_ = msrv.Close()
+	}
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// serveMetrics serves /metrics on METRICS_ADDR, a listener apart from the
+// API's (a Prometheus in the same network scrapes it; the public never
+// reaches it), when metrics are on; its Serve error goes to errc.
+func serveMetrics(a *app, log *slog.Logger, errc chan<- error) (*http.Server, error) {
+	if a.metrics == nil {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", a.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (METRICS_ADDR): %w", a.cfg.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", a.metrics.Handler())
+	srv := server.NewHTTPServer(a.cfg.MetricsAddr, mux, server.Timeouts{}, log)
+	go func() { errc <- fmt.Errorf("metrics listener: %w", srv.Serve(ln)) }()
+	log.Info("serving metrics", "addr", ln.Addr().String(), "path", "/metrics")
+	return srv, nil
 }
 
 // baseURL is what a person types to reach the listener at addr, bound to

@@ -30,6 +30,7 @@ import (
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/logging"
+	"github.com/taskapi/taskapi/internal/metrics"
 	"github.com/taskapi/taskapi/internal/testenv"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
@@ -274,6 +275,7 @@ type env struct {
 	url     string // base URL of the handler on a loopback listener
 	client  *http.Client
 	logs    *testenv.SyncBuffer // every log line (JSON, debug level, secrets masked as in production)
+	metrics *metrics.Metrics    // nil without withMetrics
 }
 
 type envConfig struct {
@@ -283,6 +285,7 @@ type envConfig struct {
 	now           func() time.Time // the token clock (nil: time.Now)
 	wrap          func(core.Store) core.Store
 	limits        *core.Limits // nil: limits no test reaches
+	metrics       bool         // wire internal/metrics in as cmd/taskapi does with METRICS_ADDR
 	local         *ratelimit.Local
 	apq           graphql.Cache[string]
 	// internalOK: the test provokes internal errors; otherwise any logged
@@ -301,6 +304,7 @@ func withTokenClock(now func() time.Time) option {
 func withWrap(w func(core.Store) core.Store) option { return func(c *envConfig) { c.wrap = w } }
 func withInternalErrors() option                    { return func(c *envConfig) { c.internalOK = true } }
 func withLimits(l core.Limits) option               { return func(c *envConfig) { c.limits = &l } }
+func withMetrics() option                           { return func(c *envConfig) { c.metrics = true } }
 
 // newEnv builds what cmd/taskapi builds: the service over st and
 // server.New's handler, served on a loopback port, with rate limits (by
@@ -323,16 +327,29 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		cfg.limits = &core.Limits{LoginAddress: huge, LoginAccount: huge, LoginEmail: huge, Register: huge, RegisterAll: huge, Writes: huge}
 	}
 	cfg.local = ratelimit.NewLocal(0)
+	var (
+		m       *metrics.Metrics
+		obs     cache.Observer
+		coreObs core.Observer
+		reqObs  server.RequestObserver
+	)
+	if cfg.metrics {
+		m = metrics.New()
+		obs, coreObs, reqObs = m, m, m
+	}
 	var counter core.RateCounter = cfg.local
 	if st.rdb != nil {
 		counter = cache.NewRateCounter(st.rdb, cache.LimiterOptions{
 			Namespace:  "hardening-limiter:" + randomHex(t, 4),
 			Fallback:   cfg.local,
-			Resilience: cache.Resilience{Logger: log},
+			Resilience: cache.Resilience{Logger: log, Observer: obs},
 		})
 		cfg.apq = cache.NewAPQ(st.rdb, cache.APQOptions{Namespace: "hardening-apq:" + randomHex(t, 4), TTL: time.Hour, Logger: log})
 	}
 	served := st.served
+	if m != nil {
+		served = metrics.Store(served, m)
+	}
 	if cfg.wrap != nil {
 		served = cfg.wrap(served)
 	}
@@ -344,6 +361,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		CursorSecret: cursorSecret,
 		Limiter:      core.NewLimiter(counter, *cfg.limits),
 		Logger:       log,
+		Observer:     coreObs,
 	})
 	h := server.New(svc, server.Options{
 		Logger:        log,
@@ -351,6 +369,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Introspection: cfg.introspection,
 		APQCache:      cfg.apq,
 		HSTS:          true,
+		Requests:      reqObs,
 	})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
@@ -359,7 +378,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute},
 	}
 	t.Cleanup(client.CloseIdleConnections)
-	e := &env{stores: st, store: counted, svc: svc, handler: h, url: ts.URL, client: client, logs: logs}
+	e := &env{stores: st, store: counted, svc: svc, handler: h, url: ts.URL, client: client, logs: logs, metrics: m}
 	if !cfg.internalOK {
 		t.Cleanup(func() {
 			for _, bad := range []string{"internal error", "panic"} {

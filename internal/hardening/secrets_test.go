@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +92,7 @@ func (s *session) want(what string, ok bool, r fmt.Stringer) {
 func TestNoSecretInLogs(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, b.open(t), withPepper(pepper), withWrap(func(s core.Store) core.Store { return faulty{s} }), withInternalErrors())
+			e := newEnv(t, b.open(t), withPepper(pepper), withWrap(func(s core.Store) core.Store { return faulty{s} }), withInternalErrors(), withMetrics())
 			s := &session{t: t, e: e, secrets: map[string]string{}}
 			s.secret("JWT secret", string(jwtSecret))
 			s.secret("cursor secret", string(cursorSecret))
@@ -265,10 +267,60 @@ func TestNoSecretInLogs(t *testing.T) {
 					t.Errorf("an answer leaks internals: %s", truncate(body, 200))
 				}
 			}
+			checkMetrics(t, e, s.secrets, admin.Email, aliceEmail, bobEmail)
 			if t.Failed() {
 				t.Logf("logs:\n%s", lastLines(logs, 40))
 			}
 		})
+	}
+}
+
+// checkMetrics scrapes the metrics after the session: no label value may
+// hold a secret of the session or an email (none holds an "@" at all:
+// labels come from closed sets), and no secret may appear anywhere in the
+// scrape. The session's requests must have been counted, or the check
+// proves nothing.
+func checkMetrics(t *testing.T, e *env, secrets map[string]string, emails ...string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	text := rec.Body.String()
+	for _, want := range []string{`operation="POST /api/v1/auth/login"`, `operation="mutation.login"`, `taskapi_login_failures_total{reason="bad_credentials"}`} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the metrics lack %s: the session was not counted", want)
+		}
+	}
+	labels := regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"`)
+	n := 0
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		for _, l := range labels.FindAllStringSubmatch(line, -1) {
+			n++
+			name, v := l[1], l[2]
+			if strings.Contains(v, "@") || strings.Contains(v, "eyJ") {
+				t.Errorf("%s: an email or a token in label %s", line, name)
+			}
+			for _, email := range emails {
+				if strings.Contains(v, email) {
+					t.Errorf("%s: an email in label %s", line, name)
+				}
+			}
+			for secret, what := range secrets {
+				if strings.Contains(v, secret) {
+					t.Errorf("%s in label %s of %s", what, name, strings.SplitN(line, "{", 2)[0])
+				}
+			}
+		}
+	}
+	if n < 20 {
+		t.Fatalf("only %d labels in the metrics: the parse missed them\n%s", n, text)
+	}
+	for secret, what := range secrets {
+		if strings.Contains(text, secret) {
+			t.Errorf("%s appears in the metrics", what)
+		}
 	}
 }
 

@@ -86,6 +86,7 @@ type Store struct {
 	maxValue int
 	now      func() time.Time
 	log      *slog.Logger
+	obs      Observer // nil: reads are not counted
 
 	mu       sync.Mutex
 	seq      uint64               // counts dirty marks
@@ -133,6 +134,7 @@ func New(inner core.Store, rdb redis.UniversalClient, o Options) *Store {
 		maxValue: o.MaxValueBytes,
 		now:      o.Now,
 		log:      o.Logger.With("component", "cache"),
+		obs:      o.Observer,
 		dirty:    map[string]dirtyMark{},
 	}
 }
@@ -257,6 +259,7 @@ func read[T any](ctx context.Context, s *Store, sc scope, key string, load func(
 // the version says. The version is "" when Redis could not be used.
 func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, extra []string, memo *decoded[T], load func(context.Context) (T, error)) (val T, ver string, extraVals []any, err error) {
 	if !s.usable(ctx, sc) {
+		s.counted("bypass")
 		val, err = load(ctx)
 		return val, "", nil, err
 	}
@@ -268,6 +271,7 @@ func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, e
 		return err
 	})
 	if err != nil || len(vals) != len(keys) {
+		s.counted("bypass")
 		val, err = load(ctx)
 		return val, "", nil, err
 	}
@@ -275,9 +279,11 @@ func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, e
 	ver, _ = vals[0].(string)
 	if raw, ok := vals[1].(string); ok && ver != "" {
 		if e, ok := memo.decode(raw); ok && e.Ver == ver && start.Sub(time.UnixMilli(e.At)) < sc.ttl {
+			s.counted("hit")
 			return e.Data, ver, extraVals, nil
 		}
 	}
+	s.counted("miss")
 	if ver == "" {
 		// No version yet (first use, expiry, eviction, a restarted Redis):
 		// start one. If another reader or a writer set one meanwhile, ours
@@ -339,6 +345,13 @@ func (s *Store) GetUserVersion(ctx context.Context, id string) (core.User, strin
 		}
 	}
 	return u.user(), uver + "." + tver, nil
+}
+
+// counted tells the Observer, if any, how a read was served.
+func (s *Store) counted(result string) {
+	if s.obs != nil {
+		s.obs.CacheRead(result)
+	}
 }
 
 // usable reports whether reads of sc may use Redis: not while a write's

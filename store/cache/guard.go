@@ -39,6 +39,20 @@ type Resilience struct {
 	Cooldown time.Duration
 	// Logger receives one line per breaker state change; nil discards.
 	Logger *slog.Logger
+	// Observer is told of every breaker state change and, by the cache,
+	// of every read's hit, miss or bypass (internal/metrics); nil: nobody.
+	Observer Observer
+}
+
+// Observer counts what the cache decides, where it decides it.
+type Observer interface {
+	// CacheRead: a cached read was a "hit", a "miss" (read from the store
+	// and filled) or a "bypass" (read from the store without asking Redis,
+	// or after Redis failed).
+	CacheRead(result string)
+	// BreakerChanged: the breaker of component ("cache", "rate-limiter",
+	// "apq") went to state ("open", "half-open", "closed").
+	BreakerChanged(component, state string)
 }
 
 func (r Resilience) withDefaults() Resilience {
@@ -132,6 +146,9 @@ func newGuard(name string, r Resilience, ping func(context.Context) error) *guar
 			return errors.As(err, &gone) || errors.As(err, &slow)
 		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if r.Observer != nil {
+				r.Observer.BreakerChanged(name, to.String())
+			}
 			ctx := context.Background()
 			switch {
 			case to == gobreaker.StateOpen && from == gobreaker.StateClosed:

@@ -262,6 +262,13 @@ func getUser(tx *bolt.Tx, id string) (userRecord, error) {
 	return r, err
 }
 
+// Ping reports whether the store can be read (for /readyz): a read
+// transaction, which fails once the file is closed. It reads no data: a
+// readiness probe must stay cheap at any size of the file.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.view(ctx, func(*bolt.Tx) error { return nil })
+}
+
 func (s *Store) view(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
