@@ -24,6 +24,11 @@ const (
 type ReadyCheck struct {
 	Name string // "store", "redis"
 	Ping func(context.Context) error
+	// Advisory: the service still answers without it (Redis: every read
+	// falls back to the store), so its outage shows as "degraded" with 200,
+	// never as 503 — a load balancer must not take every instance out
+	// because the cache is down.
+	Advisory bool
 }
 
 // Answers of one check, as /readyz shows them.
@@ -34,7 +39,7 @@ const (
 )
 
 type readyBody struct {
-	Status string            `json:"status"` // "ready" or "unavailable"
+	Status string            `json:"status"` // "ready", "degraded" (an advisory check failed) or "unavailable"
 	Checks map[string]string `json:"checks"`
 }
 
@@ -99,7 +104,11 @@ func (rd *readiness) result(ctx context.Context) (readyBody, bool) {
 	ok := true
 	for i, c := range rd.checks {
 		body.Checks[c.Name] = answers[i]
-		if answers[i] == checkUnreachable {
+		switch {
+		case answers[i] != checkUnreachable:
+		case c.Advisory:
+			body.Status = "degraded"
+		default:
 			ok = false
 		}
 	}

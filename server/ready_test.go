@@ -51,10 +51,10 @@ func TestReadyz(t *testing.T) {
 			return []server.ReadyCheck{{Name: "store", Ping: openStore(t, true)}, {Name: "redis"}}
 		}, 503, `{"status":"unavailable","checks":{"redis":"not configured","store":"unreachable"}}`},
 		{"ErrRedisFails", func(t *testing.T) []server.ReadyCheck {
-			return []server.ReadyCheck{{Name: "store", Ping: openStore(t, false)}, {Name: "redis", Ping: failing}}
-		}, 503, `{"status":"unavailable","checks":{"redis":"unreachable","store":"ok"}}`},
+			return []server.ReadyCheck{{Name: "store", Ping: openStore(t, false)}, {Name: "redis", Ping: failing, Advisory: true}}
+		}, 200, `{"status":"degraded","checks":{"redis":"unreachable","store":"ok"}}`},
 		{"ErrStoreHangsPastTheDeadline", func(t *testing.T) []server.ReadyCheck {
-			return []server.ReadyCheck{{Name: "store", Ping: hung}, {Name: "redis", Ping: failing}}
+			return []server.ReadyCheck{{Name: "store", Ping: hung}, {Name: "redis", Ping: failing, Advisory: true}}
 		}, 503, `{"status":"unavailable","checks":{"redis":"unreachable","store":"unreachable"}}`},
 		{"NoChecks", func(*testing.T) []server.ReadyCheck { return nil }, 200, `{"status":"ready","checks":{}}`},
 	} {

@@ -60,7 +60,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		obs = a.metrics
 		st = metrics.Store(st, a.metrics)
 	}
-	ready := []server.ReadyCheck{{Name: "store", Ping: ping(a.raw)}, {Name: "redis"}}
+	ready := []server.ReadyCheck{{Name: "store", Ping: ping(a.raw)}, {Name: "redis", Advisory: true}}
 
 	secrets, err := resolveSecrets(ctx, cfg)
 	if err != nil {
