@@ -17,8 +17,8 @@ import (
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/awsconf"
-	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/internal/metrics"
+	"github.com/taskapi/taskapi/internal/ssm"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
@@ -226,7 +226,7 @@ func loadSSM(ctx context.Context, cfg config.Config, names map[string]string) (m
 	if err != nil {
 		return nil, err
 	}
-	client := &lambdaserve.SSMClient{
+	client := &ssm.Client{
 		Region:      awsCfg.Region,
 		Credentials: awsCfg.Credentials,
 		Endpoint:    awsconf.Endpoint(ctx, awsCfg, "SSM"),
@@ -234,7 +234,7 @@ func loadSSM(ctx context.Context, cfg config.Config, names map[string]string) (m
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return lambdaserve.LoadSSMParams(ctx, client, names)
+	return ssm.LoadParams(ctx, client, names)
 }
 
 // describe turns a domain error into one line for the operator.
