@@ -46,16 +46,20 @@ func (a *app) Close() {
 // configured, and assembles the service and its handler.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg}
-	st, err := openStore(ctx, cfg, dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log})
+	if cfg.MetricsAddr != "" && !cfg.Lambda {
+		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
+	}
+	dopts := dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log}
+	if a.metrics != nil {
+		dopts.Observer = a.metrics // consumed capacity and throttles
+	}
+	st, err := openStore(ctx, cfg, dopts)
 	if err != nil {
 		return nil, err
 	}
 	a.raw = st
 	a.closers = append(a.closers, st.Close)
 	var obs cache.Observer // stays a nil interface without metrics: no call at all
-	if cfg.MetricsAddr != "" && !cfg.Lambda {
-		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
-	}
 	if a.metrics != nil {
 		obs = a.metrics
 		st = metrics.Store(st, a.metrics)

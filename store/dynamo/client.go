@@ -60,6 +60,10 @@ type Options struct {
 	// each time the client runs an operation: tests use it to count round
 	// trips. It must be safe for concurrent use.
 	OnCall func(op string)
+	// Observer, if set, hears each operation's consumed capacity and each
+	// throttled attempt (observe.go); without it no operation asks for its
+	// capacity.
+	Observer Observer
 }
 
 // NewClient builds the DynamoDB client once (per process, or per Lambda cold
@@ -99,6 +103,9 @@ func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
 		// (aws/aws-sdk-go-v2#3545). TLS already protects the body.
 		do.DisableValidateResponseChecksum = true
 		do.APIOptions = append(do.APIOptions, operationMiddleware(timeout, o.OnCall))
+		if o.Observer != nil {
+			do.APIOptions = append(do.APIOptions, observeMiddleware(o.Observer))
+		}
 		if o.Logger != nil {
 			do.Logger = SDKLogger(o.Logger)
 		}
