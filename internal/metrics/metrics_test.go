@@ -17,8 +17,8 @@ import (
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/metrics"
-	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/internal/testenv"
+	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/dynamo"
 	"github.com/taskapi/taskapi/store/embedded"

@@ -1,9 +1,9 @@
 package dynamo_test
 
 import (
-	"sync"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
