@@ -50,6 +50,9 @@ type Options struct {
 	// LabelRequests fills the request's requestinfo.Info (operation and
 	// result code) for the request metrics; off, nothing is added.
 	LabelRequests bool
+	// Origins are the browser origins a subscription's WebSocket may come
+	// from besides the API's own, as CORS allows them ("*": any).
+	Origins []string
 }
 
 // NewHandler returns the /graphql endpoint: the executable schema served
@@ -82,6 +85,9 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	})
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
+	for _, t := range liveTransports(svc, opts.Origins) { // before httpTransport: they take their requests first
+		srv.AddTransport(t)
+	}
 	srv.AddTransport(httpTransport{})
 	docs := newDocCache(maxCachedDocs)
 	srv.SetQueryCache(docs)
@@ -120,6 +126,9 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if isLive(r) {
+			w = newLiveWriter(w)
+		}
 		srv.ServeHTTP(w, r)
 	})
 }
@@ -184,6 +193,9 @@ var flatCost = []string{
 	"Query.me", "Query.task", "Query.user", "Query.node",
 	"Mutation.createTask", "Mutation.updateTask", "Mutation.deleteTask", "Mutation.removeTask",
 	"Mutation.logout", "Mutation.logoutEverywhere", "Mutation.revokeSession",
+	// One event at a time; what a subscription holds is bounded by
+	// core.MaxSubscriptionsPerUser, not by cost.
+	"Subscription.taskEvents", "Subscription.userEvents",
 }
 
 // pageSize is how many items a connection may return for first.

@@ -97,6 +97,12 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
 		return
 	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		// A subscription's answers are a stream: over a plain request it
+		// would hold the connection until its first event.
+		writeRequestError(w, http.StatusBadRequest, "a subscription needs a WebSocket (graphql-transport-ws) or Accept: text/event-stream")
+		return
+	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {
 		h.Set("Allow", http.MethodPost)
 		writeRequestError(w, http.StatusMethodNotAllowed, "a "+string(opCtx.Operation.Operation)+" needs POST: GET runs queries only")

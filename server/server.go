@@ -78,6 +78,7 @@ func New(svc *core.Service, o Options) http.Handler {
 		APQCache:      o.APQCache,
 		MaxBodyBytes:  o.MaxBodyBytes,
 		LabelRequests: o.Requests != nil,
+		Origins:       o.CORSOrigins,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
 	// The playground page is rendered at build time (resolvers/playground.go);

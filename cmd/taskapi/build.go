@@ -79,7 +79,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	var (
 		counter core.RateCounter = local
 		apq     graphql.Cache[string]
-		store   core.Store = st
+		store   core.Store    = st
+		events  core.EventBus // nil: in process (core's LocalBus)
 	)
 	if cfg.CacheEnabled() {
 		// go-redis logs through a process-wide logger; route it to ours at
@@ -91,6 +92,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		store = cache.New(st, rdb, cache.Options{Resilience: res})
 		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: res})
 		apq = cache.NewAPQ(rdb, cache.APQOptions{Logger: log})
+		// Subscriptions hear the writes of every instance (Lambda has no
+		// subscriptions here: API Gateway's HTTP API cannot upgrade).
+		if !cfg.Lambda {
+			bus := cache.NewBus(rdb, cache.BusOptions{Resilience: res})
+			a.closers = append(a.closers, bus.Close) // closed before rdb (closers run last first)
+			events = bus
+		}
 		ready[1].Ping = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 	}
 	var (
@@ -114,6 +122,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		UserIDBlock:     cfg.UserIDBlock,
 		SessionTTL:      cfg.SessionTTL,
 		SessionIdleTTL:  cfg.SessionIdleTTL,
+		Events:          events,
 	})
 	a.handler = server.New(a.svc, server.Options{
 		Logger:        log,
