@@ -53,6 +53,9 @@ type Options struct {
 	// Origins are the browser origins a subscription's WebSocket may come
 	// from besides the API's own, as CORS allows them ("*": any).
 	Origins []string
+	// NoLive leaves out the subscription transports (server.Options'
+	// NoSubscriptions).
+	NoLive bool
 }
 
 // NewHandler returns the /graphql endpoint: the executable schema served
@@ -85,10 +88,12 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	})
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
-	for _, t := range liveTransports(svc, opts.Origins) { // before httpTransport: they take their requests first
-		srv.AddTransport(t)
+	if !opts.NoLive {
+		for _, t := range liveTransports(svc, opts.Origins) { // before httpTransport: they take their requests first
+			srv.AddTransport(t)
+		}
 	}
-	srv.AddTransport(httpTransport{})
+	srv.AddTransport(httpTransport{live: !opts.NoLive})
 	docs := newDocCache(maxCachedDocs)
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(parserTokenLimit)
@@ -126,7 +131,7 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		if isLive(r) {
+		if !opts.NoLive && isLive(r) {
 			w = newLiveWriter(w)
 		}
 		srv.ServeHTTP(w, r)

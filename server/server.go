@@ -54,6 +54,11 @@ type Options struct {
 	// Requests counts every request (internal/metrics); nil: nothing is
 	// counted and nothing is added to the request path.
 	Requests RequestObserver
+	// NoSubscriptions leaves out the subscription transports (WebSocket,
+	// SSE): in Lambda, behind API Gateway's HTTP API, a WebSocket cannot
+	// upgrade and an event stream would be buffered until the function's
+	// timeout.
+	NoSubscriptions bool
 }
 
 // RequestObserver counts requests by transport ("graphql", "rest",
@@ -79,6 +84,7 @@ func New(svc *core.Service, o Options) http.Handler {
 		MaxBodyBytes:  o.MaxBodyBytes,
 		LabelRequests: o.Requests != nil,
 		Origins:       o.CORSOrigins,
+		NoLive:        o.NoSubscriptions,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
 	// The playground page is rendered at build time (resolvers/playground.go);

@@ -132,6 +132,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		HSTS:          !cfg.Development(),
 		Ready:         ready,
 		Requests:      reqObs,
+		// Lambda's HTTP API can neither upgrade nor stream (docs/graphql.md).
+		NoSubscriptions: cfg.Lambda,
 	})
 	return a, nil
 }
