@@ -18,9 +18,14 @@ import (
 // round trip; the log line costs one write.
 //
 // A small writer rather than a library: AWS publishes no Go EMF library
-// (only Node.js, Python, Java and .NET ones), the community Go packages
-// are unmaintained, and the format needs about a page (the specification:
-// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+// (only Node.js, Python, Java and .NET ones); of the community ones,
+// prozz/aws-embedded-metrics-golang has had no release since 2021, its
+// maintained fork dangrier/aws-embedded-metrics-golang requires Go 1.27
+// (this module builds with 1.26) and makes a document per call, not the
+// per-invocation aggregate needed here, and udhos/aws-emf is a v0.0.x. The
+// format needs about a page (the specification:
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html),
+// written here without allocations once warm.
 //
 // One line per dimension set: a document gives each dimension key one
 // value, so a cache hit and a cache miss of the same invocation cannot
