@@ -50,7 +50,7 @@ locals {
       properties = {
         title = "Requests by transport and code", region = var.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          [{ expression = "SEARCH('{${local.ns},transport,operation,code} MetricName=\"Requests\"', 'Sum', 300)", id = "requests", label = "" }],
+          [{ expression = "SEARCH('{${local.ns},transport,operation,code} MetricName=\"Requests\"', 'Sum', 300)", id = "requests" }],
         ]
       }
     },
@@ -80,7 +80,7 @@ locals {
       properties = {
         title = "Redis breaker changes", region = var.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          [{ expression = "SEARCH('{${local.ns},component,state} MetricName=\"BreakerStateChanges\"', 'Sum', 300)", id = "breakers", label = "" }],
+          [{ expression = "SEARCH('{${local.ns},component,state} MetricName=\"BreakerStateChanges\"', 'Sum', 300)", id = "breakers" }],
         ]
       }
     },
@@ -89,7 +89,7 @@ locals {
       properties = {
         title = "Store errors by kind", region = var.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          [{ expression = "SEARCH('{${local.ns},kind} MetricName=\"StoreErrors\"', 'Sum', 300)", id = "store", label = "" }],
+          [{ expression = "SEARCH('{${local.ns},kind} MetricName=\"StoreErrors\"', 'Sum', 300)", id = "store" }],
         ]
       }
     },
@@ -98,7 +98,7 @@ locals {
       properties = {
         title = "Rate-limit refusals by limit", region = var.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          [{ expression = "SEARCH('{${local.ns},limit} MetricName=\"RateLimited\"', 'Sum', 300)", id = "limited", label = "" }],
+          [{ expression = "SEARCH('{${local.ns},limit} MetricName=\"RateLimited\"', 'Sum', 300)", id = "limited" }],
         ]
       }
     },
@@ -107,7 +107,7 @@ locals {
       properties = {
         title = "Login failures by reason", region = var.region, view = "timeSeries", stat = "Sum", period = 300
         metrics = [
-          [{ expression = "SEARCH('{${local.ns},reason} MetricName=\"LoginFailures\"', 'Sum', 300)", id = "logins", label = "" }],
+          [{ expression = "SEARCH('{${local.ns},reason} MetricName=\"LoginFailures\"', 'Sum', 300)", id = "logins" }],
         ]
       }
     },
