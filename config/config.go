@@ -84,6 +84,10 @@ type Config struct {
 	// /metrics (Prometheus), apart from the API's; "" (the default): no
 	// metrics. Ignored inside Lambda, where nothing listens.
 	MetricsAddr string
+	// MetricsNamespace is METRICS_NAMESPACE: the CloudWatch namespace of
+	// the Embedded Metric Format lines written inside Lambda (default
+	// "taskapi"; terraform/ sets taskapi/<stage>).
+	MetricsNamespace string
 
 	MaxTasksPerUser int // MAX_TASKS_PER_USER: the per-user task quota (0: none)
 	UserIDBlock     int // USER_ID_BLOCK: user numbers reserved per store round trip
@@ -123,6 +127,7 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisHost:         env("REDIS_HOST", ""),
 		LogLevel:          strings.ToLower(env("LOG_LEVEL", "info")),
 		MetricsAddr:       env("METRICS_ADDR", ""),
+		MetricsNamespace:  env("METRICS_NAMESPACE", "taskapi"),
 		LambdaEventFormat: strings.ToLower(env("LAMBDA_EVENT_FORMAT", EventHTTPAPIv2)),
 	}
 	defEnv := "development"
@@ -231,6 +236,9 @@ func Load(getenv func(string) string) (Config, error) {
 	case "json", "text":
 	default:
 		bad("LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	if !validNamespace(c.MetricsNamespace) {
+		bad("METRICS_NAMESPACE: %q is not a CloudWatch namespace (1-255 letters, digits or . - _ / # : and spaces, not starting with AWS/ or :)", c.MetricsNamespace)
 	}
 	switch c.LambdaEventFormat {
 	case EventHTTPAPIv2, EventRESTAPIv1:
@@ -348,4 +356,22 @@ func (c Config) ResolveDevSecret() (string, error) {
 		return "", fmt.Errorf("DATA_DIR: %w", err)
 	}
 	return secret, nil
+}
+
+// validNamespace reports whether CloudWatch accepts ns as a custom
+// namespace (PutMetricData's rules, which EMF extraction applies): an
+// invalid one would drop every metric silently, so it stops the start.
+func validNamespace(ns string) bool {
+	if ns == "" || len(ns) > 255 || ns[0] == ':' || strings.HasPrefix(ns, "AWS/") {
+		return false
+	}
+	for _, c := range ns {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune(".-_/#: ", c):
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -163,6 +163,34 @@ func TestResolveDevSecret(t *testing.T) {
 	}
 }
 
+func TestMetricsNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		name, ns string
+		want     string // the namespace in effect, "" when refused
+	}{
+		{"OK default", "", "taskapi"},
+		{"OK stage", "taskapi/prod", "taskapi/prod"},
+		{"OK every allowed character", "My_App-1.0 #a:b/c", "My_App-1.0 #a:b/c"},
+		{"ErrAWSPrefix", "AWS/Lambda", ""},
+		{"ErrLeadingColon", ":taskapi", ""},
+		{"ErrCharacter", "taskapi*", ""},
+		{"ErrNonASCII", "täskapi", ""},
+		{"ErrTooLong", strings.Repeat("a", 256), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(envOf(map[string]string{"METRICS_NAMESPACE": tc.ns}))
+			switch {
+			case tc.want == "" && (err == nil || !strings.Contains(err.Error(), "METRICS_NAMESPACE")):
+				t.Fatalf("err %v, want a METRICS_NAMESPACE error", err)
+			case tc.want != "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && c.MetricsNamespace != tc.want:
+				t.Fatalf("MetricsNamespace %q, want %q", c.MetricsNamespace, tc.want)
+			}
+		})
+	}
+}
+
 func TestMetricsAddr(t *testing.T) {
 	for _, tc := range []struct {
 		name, addr, host, port string

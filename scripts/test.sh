@@ -168,7 +168,7 @@ fi
 
 step "go test -race with the Lambda image's tags (lambda.norpc,lambdaenv)"
 # internal/infratest also runs the image's build under the Lambda emulator.
-go test -race -count=1 -tags lambda.norpc,lambdaenv "$@" ./internal/awsconf/ ./store/dynamo/ ./cmd/taskapi/ ./internal/lambdaserve/ ./internal/ssm/
+go test -race -count=1 -tags lambda.norpc,lambdaenv "$@" ./internal/awsconf/ ./store/dynamo/ ./cmd/taskapi/ ./internal/lambdaserve/ ./internal/ssm/ ./internal/metrics/
 
 step "fuzz (${FUZZTIME:-10s} per target)"
 scripts/fuzz.sh

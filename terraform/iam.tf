@@ -1,6 +1,6 @@
 # The Lambda's execution role: only this deployment's two tables and their
-# indexes, its two secret parameters, its own log group, and the network
-# interfaces Lambda needs to run in the VPC.
+# indexes, its two secret parameters, its own log group, the network
+# interfaces Lambda needs to run in the VPC, and writing X-Ray traces.
 
 data "aws_iam_policy_document" "lambda_assume" {
   statement {
@@ -85,6 +85,16 @@ data "aws_iam_policy_document" "lambda" {
       "ec2:DescribeSubnets",
       "ec2:UnassignPrivateIpAddresses",
     ]
+    resources = ["*"]
+  }
+
+  # Active tracing (lambda.tf): what the AWSXRayDaemonWriteAccess managed
+  # policy grants for writing, minus the sampling-rule reads (Lambda
+  # samples itself). X-Ray's write actions support no resource scoping.
+  statement {
+    sid       = "XRayTraces"
+    effect    = "Allow"
+    actions   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
     resources = ["*"]
   }
 }

@@ -16,6 +16,13 @@ resource "aws_lambda_function" "api" {
   timeout                        = var.lambda_timeout_seconds
   reserved_concurrent_executions = var.lambda_reserved_concurrency
 
+  # X-Ray records each invocation's trace (the Lambda service's segments);
+  # the role may write segments (iam.tf), and the runtime passes the trace
+  # header in _X_AMZN_TRACE_ID.
+  tracing_config {
+    mode = "Active"
+  }
+
   vpc_config {
     subnet_ids         = aws_subnet.private[*].id
     security_group_ids = [aws_security_group.lambda.id]
@@ -40,6 +47,7 @@ resource "aws_lambda_function" "api" {
       GRAPHQL_INTROSPECTION = tostring(var.graphql_introspection)
       LOG_LEVEL             = var.log_level
       LOG_FORMAT            = "json"
+      METRICS_NAMESPACE     = local.metrics_namespace
     }
   }
 

@@ -88,3 +88,8 @@ output "image_platform" {
   # evaluates outputs that depend on its target.
   depends_on = [aws_ecr_repository.app]
 }
+
+output "dashboard_url" {
+  description = "The CloudWatch dashboard of the deployment (traffic, errors, latency, cache, breakers, the function, tables and Redis, and the alarms)."
+  value       = "https://${var.region}.console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards:name=${aws_cloudwatch_dashboard.main.dashboard_name}"
+}

@@ -242,9 +242,53 @@ variable "secrets_kms_key_arn" {
 }
 
 variable "alarm_actions" {
-  description = "ARNs (e.g. SNS topics) the CloudWatch alarms notify when they fire and when they recover."
+  description = "ARNs (e.g. SNS topics) the CloudWatch alarms notify when they fire and when they recover, besides alarm_sns_topic_arn."
   type        = list(string)
   default     = []
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "ARN of the SNS topic every CloudWatch alarm notifies when it fires and when it recovers; empty: the alarms notify nobody (they still show on the dashboard)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == "" || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be empty or an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)."
+  }
+}
+
+variable "alarm_5xx_rate_percent" {
+  description = "The api-5xx-rate alarm fires when more than this percentage of API requests answer 5xx (in 2 of 3 five-minute periods with at least 10 requests)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_5xx_rate_percent > 0 && var.alarm_5xx_rate_percent <= 100
+    error_message = "alarm_5xx_rate_percent must be above 0 and at most 100."
+  }
+}
+
+variable "alarm_latency_p99_ms" {
+  description = "The <transport>-latency-p99 alarms fire when the p99 of the application's request duration (EMF Latency, by transport) exceeds this many milliseconds in 2 of 3 five-minute periods."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.alarm_latency_p99_ms > 0
+    error_message = "alarm_latency_p99_ms must be positive."
+  }
+}
+
+variable "alarm_redis_cpu_percent" {
+  description = "The redis-cpu alarms fire when a Redis node's CPUUtilization averages above this percentage for 15 minutes."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.alarm_redis_cpu_percent > 0 && var.alarm_redis_cpu_percent <= 100
+    error_message = "alarm_redis_cpu_percent must be above 0 and at most 100."
+  }
 }
 
 variable "api_throttling_rate_limit" {

@@ -96,7 +96,7 @@ func createAdmin(ctx context.Context, cfg config.Config, log *slog.Logger, e env
 			return err
 		}
 	}
-	a, err := build(ctx, cfg, log)
+	a, err := build(ctx, cfg, log, nil)
 	if errors.Is(err, embedded.ErrLocked) {
 		return fmt.Errorf("the embedded store in %s is held by another taskapi process that does not answer on %s "+
 			"(one started before this version, or a command such as create-admin still running): stop that process, "+

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -31,6 +32,7 @@ type app struct {
 	cfg     config.Config
 	raw     core.Store       // the store under the cache, for the start check
 	metrics *metrics.Metrics // nil unless METRICS_ADDR is set (and not in Lambda)
+	emf     *metrics.EMF     // inside Lambda only: the same metrics as EMF lines on standard output
 	svc     *core.Service
 	handler http.Handler
 	closers []func() error
@@ -43,11 +45,15 @@ func (a *app) Close() {
 }
 
 // build opens the configured store, wraps it in the Redis cache when one is
-// configured, and assembles the service and its handler.
-func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
+// configured, and assembles the service and its handler. Inside Lambda the
+// metrics go to emfOut as Embedded Metric Format lines (nil: none).
+func build(ctx context.Context, cfg config.Config, log *slog.Logger, emfOut io.Writer) (*app, error) {
 	a := &app{cfg: cfg}
 	if cfg.MetricsAddr != "" && !cfg.Lambda {
 		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
+	}
+	if cfg.Lambda && emfOut != nil {
+		a.emf = metrics.NewEMF(emfOut, cfg.MetricsNamespace)
 	}
 	dopts := dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log}
 	if a.metrics != nil {
@@ -60,9 +66,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	a.raw = st
 	a.closers = append(a.closers, st.Close)
 	var obs cache.Observer // stays a nil interface without metrics: no call at all
-	if a.metrics != nil {
+	switch {
+	case a.metrics != nil:
 		obs = a.metrics
 		st = metrics.Store(st, a.metrics)
+	case a.emf != nil:
+		obs = a.emf
+		st = metrics.Store(st, a.emf)
 	}
 	ready := []server.ReadyCheck{{Name: "store", Ping: ping(a.raw)}, {Name: "redis", Advisory: true}}
 
@@ -105,8 +115,11 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		coreObs core.Observer
 		reqObs  server.RequestObserver
 	)
-	if a.metrics != nil {
+	switch {
+	case a.metrics != nil:
 		coreObs, reqObs = a.metrics, a.metrics
+	case a.emf != nil:
+		coreObs, reqObs = a.emf, a.emf
 	}
 
 	a.svc = core.NewService(core.Config{
@@ -135,6 +148,9 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		// Lambda's HTTP API can neither upgrade nor stream (docs/graphql.md).
 		NoSubscriptions: cfg.Lambda,
 	})
+	// One request is one invocation: its lines are written before the
+	// response goes back to the runtime, which may freeze the process.
+	a.handler = a.emf.FlushEach(a.handler)
 	return a, nil
 }
 

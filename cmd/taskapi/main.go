@@ -76,8 +76,8 @@ With the embedded store it also answers create-admin on an owner-only
 unix socket in DATA_DIR (taskapi.sock), so an admin can be made while it
 runs.`,
 		setup: func(*flag.FlagSet) func(context.Context, env, *config.Config, *slog.Logger) error {
-			return func(ctx context.Context, _ env, cfg *config.Config, log *slog.Logger) error {
-				return serve(ctx, *cfg, log)
+			return func(ctx context.Context, e env, cfg *config.Config, log *slog.Logger) error {
+				return serve(ctx, *cfg, log, e.stdout)
 			}
 		},
 	},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,9 +21,11 @@ import (
 	"github.com/taskapi/taskapi/store/embedded"
 )
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+// serve serves HTTP, or Lambda events; inside Lambda the metrics are
+// written to stdout (CloudWatch Embedded Metric Format).
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
 	start := time.Now()
-	a, err := build(ctx, cfg, log)
+	a, err := build(ctx, cfg, log, stdout)
 	if err != nil {
 		return err
 	}
@@ -33,7 +36,7 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		// and the function's role may read items but not describe tables. A
 		// store that cannot answer is a 503 with its cause in the log
 		// (store/dynamo's fail, rest's and resolvers' error mapping).
-		log.Info("serving AWS Lambda events", "format", cfg.LambdaEventFormat, "store", cfg.Store, "cache", cfg.CacheEnabled(), "init_ms", time.Since(start).Milliseconds())
+		log.Info("serving AWS Lambda events", "format", cfg.LambdaEventFormat, "store", cfg.Store, "cache", cfg.CacheEnabled(), "metrics_namespace", cfg.MetricsNamespace, "init_ms", time.Since(start).Milliseconds())
 		return lambdaserve.Start(ctx, a.handler, cfg.LambdaEventFormat, log)
 	}
 	if err := a.checkStore(ctx); err != nil {

@@ -53,7 +53,7 @@ func TestStoreMisconfiguredAnswers503(t *testing.T) {
 	}
 	cfg.DataDir = t.TempDir()
 	var logs lockedBuffer
-	a, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, nil)))
+	a, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestHungDynamoDBAnswers503Fast(t *testing.T) {
 	if err := createTables(t.Context(), cfg, slog.Default()); err != nil {
 		t.Fatal(err)
 	}
-	a, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(&lockedBuffer{}, nil)))
+	a, err := build(t.Context(), cfg, slog.New(slog.NewTextHandler(&lockedBuffer{}, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

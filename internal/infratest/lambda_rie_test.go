@@ -89,8 +89,9 @@ type emulator struct {
 }
 
 const (
-	testJWTSecret = "e2e-jwt-secret-0123456789abcdefghijklmnop"
-	testOrigin    = "https://app.example.com"
+	testJWTSecret        = "e2e-jwt-secret-0123456789abcdefghijklmnop"
+	testOrigin           = "https://app.example.com"
+	testMetricsNamespace = "taskapi/e2e"
 )
 
 func startEmulator(t *testing.T, rie, bootstrap, format string) *emulator {
@@ -117,6 +118,7 @@ func startEmulator(t *testing.T, rie, bootstrap, format string) *emulator {
 		"LOG_LEVEL=info",
 		"CORS_ALLOWED_ORIGINS=" + testOrigin,
 		"LAMBDA_EVENT_FORMAT=" + format,
+		"METRICS_NAMESPACE=" + testMetricsNamespace,
 	}
 	out := &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out

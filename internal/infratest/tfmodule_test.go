@@ -123,6 +123,24 @@ func (m *tfModule) referencedAttrs() map[string]map[string]bool {
 		refs[key][attr] = true
 	}
 	walkAttrs(m.blocks, func(a *hclsyntax.Attribute) {
+		// aws_x.y[each_key].attr: a dynamic index splits the traversal,
+		// and Variables() sees aws_x.y alone.
+		_ = hclsyntax.VisitAll(a.Expr, func(n hclsyntax.Node) hcl.Diagnostics {
+			rel, ok := n.(*hclsyntax.RelativeTraversalExpr)
+			if !ok || len(rel.Traversal) == 0 {
+				return nil
+			}
+			idx, ok := rel.Source.(*hclsyntax.IndexExpr)
+			if !ok {
+				return nil
+			}
+			coll, ok := idx.Collection.(*hclsyntax.ScopeTraversalExpr)
+			step, isAttr := rel.Traversal[0].(hcl.TraverseAttr)
+			if names := traversalNames(coll.Traversal); ok && isAttr && len(names) == 2 && !builtinRoots[names[0]] && names[0] != "data" {
+				add(strings.Join(names, "."), step.Name)
+			}
+			return nil
+		})
 		for _, tr := range a.Expr.Variables() {
 			names := traversalNames(tr)
 			switch {
@@ -157,10 +175,11 @@ func (m *tfModule) buildResources(refs map[string]map[string]bool) {
 		}
 		attrs := map[string]cty.Value{}
 		counted := b.Body.Attributes["count"] != nil
+		forEach := b.Body.Attributes["for_each"] != nil
 		for name := range refs[key] {
 			attrs[name] = cty.StringVal("<" + key + "." + name + ">")
 		}
-		if !counted {
+		if !counted && !forEach {
 			for name, a := range b.Body.Attributes {
 				if v, diags := a.Expr.Value(m.ctx); !diags.HasErrors() && v.IsWhollyKnown() {
 					attrs[name] = v
@@ -168,6 +187,24 @@ func (m *tfModule) buildResources(refs map[string]map[string]bool) {
 			}
 		}
 		obj := cty.ObjectVal(attrs)
+		if forEach {
+			// An object by instance key, as Terraform makes it; unknown
+			// keys get two placeholders.
+			byKey := map[string]cty.Value{"<key 1>": obj, "<key 2>": obj}
+			if v := m.eval(b.Body.Attributes["for_each"].Expr); v.IsWhollyKnown() && !v.IsNull() && v.CanIterateElements() {
+				byKey = map[string]cty.Value{}
+				for it := v.ElementIterator(); it.Next(); {
+					k, e := it.Element()
+					if v.Type().IsSetType() {
+						k = e
+					}
+					if k.Type() == cty.String {
+						byKey[k.AsString()] = obj
+					}
+				}
+			}
+			obj = cty.ObjectVal(byKey)
+		}
 		if counted {
 			n := 2 // unknown count: any number will do for a placeholder
 			if v := m.eval(b.Body.Attributes["count"].Expr); v.IsKnown() && !v.IsNull() && v.Type() == cty.Number {
@@ -407,6 +444,7 @@ func tfFunctions() map[string]function.Function {
 	return map[string]function.Function{
 		"alltrue":    allTrueFunc,
 		"can":        tryfunc.CanFunc,
+		"ceil":       stdlib.CeilFunc,
 		"regex":      stdlib.RegexFunc,
 		"timeadd":    stdlib.TimeAddFunc,
 		"timecmp":    timeCmpFunc,
@@ -421,12 +459,14 @@ func tfFunctions() map[string]function.Function {
 		"length":     stdlib.LengthFunc,
 		"lower":      stdlib.LowerFunc,
 		"merge":      stdlib.MergeFunc,
+		"range":      stdlib.RangeFunc,
 		"replace":    stdlib.ReplaceFunc,
 		"slice":      stdlib.SliceFunc,
 		"sort":       stdlib.SortFunc,
 		"split":      stdlib.SplitFunc,
 		"tobool":     stdlib.MakeToFunc(cty.Bool),
 		"tonumber":   stdlib.MakeToFunc(cty.Number),
+		"toset":      stdlib.MakeToFunc(cty.Set(cty.String)),
 		"tostring":   stdlib.MakeToFunc(cty.String),
 		"upper":      stdlib.UpperFunc,
 	}

@@ -168,10 +168,10 @@ func (m *Metrics) LoginFailed(reason string) {
 	m.loginFailed.WithLabelValues(reason).Inc()
 }
 
-// storeError counts err, if it is one, by kind.
-func (m *Metrics) storeError(err error) {
-	if err == nil || m == nil {
+// StoreError counts one store error of kind (StoreObserver).
+func (m *Metrics) StoreError(kind string) {
+	if m == nil {
 		return
 	}
-	m.storeErrors.WithLabelValues(Kind(err)).Inc()
+	m.storeErrors.WithLabelValues(kind).Inc()
 }

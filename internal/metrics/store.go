@@ -7,12 +7,18 @@ import (
 	"github.com/taskapi/taskapi/core"
 )
 
-// Store returns inner counting its errors by kind
-// (taskapi_store_errors_total). It goes under the cache, so it counts what
-// DynamoDB or the embedded file answered, not what Redis did. The inner
-// store's optional interfaces are kept: core.Auditor (taskapi verify) and
-// Ping (/readyz).
-func Store(inner core.Store, m *Metrics) core.Store {
+// StoreObserver counts store errors by kind (Kind): *Metrics (Prometheus)
+// and *EMF (Lambda) are both one.
+type StoreObserver interface {
+	StoreError(kind string)
+}
+
+// Store returns inner counting its errors by kind with m
+// (taskapi_store_errors_total, or StoreErrors in Lambda). It goes under the
+// cache, so it counts what DynamoDB or the embedded file answered, not what
+// Redis did. The inner store's optional interfaces are kept: core.Auditor
+// (taskapi verify) and Ping (/readyz).
+func Store(inner core.Store, m StoreObserver) core.Store {
 	s := &store{inner: inner, m: m}
 	if a, ok := inner.(core.Auditor); ok {
 		return auditor{s, a}
@@ -22,7 +28,14 @@ func Store(inner core.Store, m *Metrics) core.Store {
 
 type store struct {
 	inner core.Store
-	m     *Metrics
+	m     StoreObserver
+}
+
+// count counts err, if it is one, by kind.
+func (s *store) count(err error) {
+	if err != nil {
+		s.m.StoreError(Kind(err))
+	}
 }
 
 var _ core.Store = (*store)(nil)
@@ -43,109 +56,109 @@ func (s *store) Ping(ctx context.Context) error {
 
 func (s *store) ReserveUserNumbers(ctx context.Context, n int) (uint64, error) {
 	v, err := s.inner.ReserveUserNumbers(ctx, n)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) CreateUser(ctx context.Context, u core.User) (core.User, error) {
 	v, err := s.inner.CreateUser(ctx, u)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) GetUser(ctx context.Context, id string) (core.User, error) {
 	v, err := s.inner.GetUser(ctx, id)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) GetUserByEmail(ctx context.Context, key core.EmailKey) (core.User, error) {
 	v, err := s.inner.GetUserByEmail(ctx, key)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) UpdateUser(ctx context.Context, id string, p core.UserPatch) (core.User, error) {
 	v, err := s.inner.UpdateUser(ctx, id, p)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) ListUsers(ctx context.Context, after string, limit int) ([]core.User, bool, error) {
 	v, more, err := s.inner.ListUsers(ctx, after, limit)
-	s.m.storeError(err)
+	s.count(err)
 	return v, more, err
 }
 
 func (s *store) CreateTask(ctx context.Context, t core.Task, limit int) error {
 	err := s.inner.CreateTask(ctx, t, limit)
-	s.m.storeError(err)
+	s.count(err)
 	return err
 }
 
 func (s *store) GetTask(ctx context.Context, userID, taskID string) (core.Task, error) {
 	v, err := s.inner.GetTask(ctx, userID, taskID)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) UpdateTask(ctx context.Context, userID, taskID string, p core.TaskPatch) (core.Task, error) {
 	v, err := s.inner.UpdateTask(ctx, userID, taskID, p)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) DeleteTask(ctx context.Context, userID, taskID string) (core.Task, error) {
 	v, err := s.inner.DeleteTask(ctx, userID, taskID)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) ListTasks(ctx context.Context, userID string, q core.TaskQuery) ([]core.Task, bool, error) {
 	v, more, err := s.inner.ListTasks(ctx, userID, q)
-	s.m.storeError(err)
+	s.count(err)
 	return v, more, err
 }
 
 func (s *store) CountTasks(ctx context.Context, userID string, status *core.TaskStatus, search string) (int, error) {
 	v, err := s.inner.CountTasks(ctx, userID, status, search)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) TaskStats(ctx context.Context, userID string) (core.TaskStats, error) {
 	v, err := s.inner.TaskStats(ctx, userID)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) DeleteTasks(ctx context.Context, userID string, n int) (int, error) {
 	v, err := s.inner.DeleteTasks(ctx, userID, n)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) DeleteUser(ctx context.Context, id string) error {
 	err := s.inner.DeleteUser(ctx, id)
-	s.m.storeError(err)
+	s.count(err)
 	return err
 }
 
 func (s *store) WriteSessions(ctx context.Context, userID string, w core.SessionWrite) (core.SessionSet, error) {
 	v, err := s.inner.WriteSessions(ctx, userID, w)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) GetSession(ctx context.Context, id string) (core.Session, error) {
 	v, err := s.inner.GetSession(ctx, id)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 
 func (s *store) GetSessions(ctx context.Context, ids []string) ([]core.Session, error) {
 	v, err := s.inner.GetSessions(ctx, ids)
-	s.m.storeError(err)
+	s.count(err)
 	return v, err
 }
 

@@ -90,6 +90,7 @@ run "full_apply_arm64" {
       GRAPHQL_INTROSPECTION = "false"
       LOG_LEVEL             = "info"
       LOG_FORMAT            = "json"
+      METRICS_NAMESPACE     = "taskapi/prod"
     })
     error_message = "environment = ${jsonencode(aws_lambda_function.api.environment[0].variables)}"
   }
@@ -143,6 +144,16 @@ run "full_apply_arm64" {
   assert {
     condition     = length([for s in data.aws_iam_policy_document.lambda.statement : s if s.sid == "DecryptOwnSecrets"]) == 0 && length(aws_kms_grant.secrets) == 0
     error_message = "KMS permissions without a customer key"
+  }
+
+  # X-Ray: active tracing, and the role may write the segments.
+  assert {
+    condition     = aws_lambda_function.api.tracing_config[0].mode == "Active"
+    error_message = "tracing mode ${aws_lambda_function.api.tracing_config[0].mode}, want Active"
+  }
+  assert {
+    condition     = toset(one([for s in data.aws_iam_policy_document.lambda.statement : s.actions if s.sid == "XRayTraces"])) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"])
+    error_message = "the role cannot write X-Ray segments, or may do more"
   }
 
   # The ECR image pull is allowed to this function only.
