@@ -232,9 +232,14 @@ func (g *guard) judge(cause error) {
 			ctx, cancel := context.WithTimeout(context.Background(), JudgeTimeout)
 			defer cancel()
 			err := g.ping(ctx)
-			// No free connection says nothing of Redis: the commands
-			// holding them end within their timeout.
-			for errors.Is(err, redis.ErrPoolTimeout) && ctx.Err() == nil {
+			// A timeout before the PING was read says nothing of Redis yet:
+			// no free connection (the commands holding them end within
+			// their timeout), or a dial that a saturated host did not
+			// finish in its 100 ms. Redis has until JudgeTimeout to answer;
+			// a hung one times out reading at that deadline, a dead one
+			// refuses at once.
+			for isTimeout(err) && ctx.Err() == nil {
+				time.Sleep(10 * time.Millisecond)
 				err = g.ping(ctx)
 			}
 			if err != nil {
