@@ -267,10 +267,20 @@ func (s *Service) subscribe(ctx context.Context, u User, topic string, admin boo
 	}
 	token := state(ctx).token
 	events, stop := s.events.Subscribe(topic)
+	kind := SubscriptionTasks
+	if topic == UsersTopic {
+		kind = SubscriptionUsers
+	}
+	if s.obs != nil {
+		s.obs.Subscriptions(kind, 1)
+	}
 	out := make(chan busEvent)
 	go func() {
 		defer close(out)
 		defer s.subscriptions.release(u.ID)
+		if s.obs != nil {
+			defer s.obs.Subscriptions(kind, -1)
+		}
 		defer stop()
 		tick := time.NewTicker(s.recheck)
 		defer tick.Stop()

@@ -11,6 +11,35 @@ type Observer interface {
 	// LoginFailed: a login was refused for reason, one of the
 	// LoginFailure* values.
 	LoginFailed(reason string)
+	// SessionEvent: a session started, was refreshed or ended; event is
+	// one of the Session* values.
+	SessionEvent(event string)
+	// Subscriptions: delta subscriptions of kind (SubscriptionTasks,
+	// SubscriptionUsers) opened (+1) or ended (-1) in this process.
+	Subscriptions(kind string, delta int)
+}
+
+// What happens to sessions (Observer.SessionEvent).
+const (
+	SessionLogin            = "login"             // a login or a password change started one
+	SessionRefresh          = "refresh"           // its refresh token was rotated
+	SessionLogout           = "logout"            // its user logged it out
+	SessionLogoutEverywhere = "logout_everywhere" // its user ended every one
+	SessionRevoked          = "revoked"           // revokeSession ended it
+	SessionRefreshReused    = "refresh_reuse"     // a used refresh token came back: it was ended
+)
+
+// Kinds of subscriptions (Observer.Subscriptions).
+const (
+	SubscriptionTasks = "task_events"
+	SubscriptionUsers = "user_events"
+)
+
+// sessionEvent tells the Observer, if any.
+func (s *Service) sessionEvent(event string) {
+	if s.obs != nil {
+		s.obs.SessionEvent(event)
+	}
 }
 
 // Limit names, as RATE_LIMIT_* names them (README).

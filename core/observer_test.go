@@ -19,6 +19,8 @@ type recorder struct {
 
 func (r *recorder) RateLimited(limit string)  { r.add("rate_limited:" + limit) }
 func (r *recorder) LoginFailed(reason string) { r.add("login_failed:" + reason) }
+func (r *recorder) SessionEvent(event string) { r.add("session:" + event) }
+func (r *recorder) Subscriptions(string, int) {}
 func (r *recorder) add(e string)              { r.mu.Lock(); r.events = append(r.events, e); r.mu.Unlock() }
 func (r *recorder) take() []string {
 	r.mu.Lock()
@@ -40,6 +42,7 @@ func TestObserver(t *testing.T) {
 		c.Limiter = core.NewLimiter(ratelimit.NewLocal(0), limits)
 	})
 	_, ann := f.user(t, "ann")
+	f.user(t, "ann2")
 	_, adminCtx := f.admin(t, "root")
 	sleeper, _ := f.user(t, "sleeper")
 	off := core.ActivationInactive
@@ -52,7 +55,18 @@ func TestObserver(t *testing.T) {
 		do   func() error
 		want []string
 	}{
-		{"OK", func() error { _, err := f.svc.Login(context.Background(), "ann@example.com", pw); return err }, nil},
+		{"OK", func() error { _, err := f.svc.Login(context.Background(), "ann@example.com", pw); return err }, []string{"session:login"}},
+		{"RefreshAndLogout", func() error {
+			p, err := f.svc.Login(context.Background(), "ann2@example.com", pw)
+			if err != nil {
+				return err
+			}
+			p, err = f.svc.Refresh(context.Background(), p.RefreshToken)
+			if err != nil {
+				return err
+			}
+			return f.svc.Logout(core.WithRequest(context.Background(), p.AccessToken, "192.0.2.1"))
+		}, []string{"session:login", "session:refresh", "session:logout"}},
 		{"WrongPassword", func() error { _, err := f.svc.Login(context.Background(), "ann@example.com", "Wr0ng!pw"); return err },
 			[]string{"login_failed:bad_credentials"}},
 		{"UnknownEmail", func() error { _, err := f.svc.Login(context.Background(), "nobody@example.com", pw); return err },

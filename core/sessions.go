@@ -36,6 +36,7 @@ func (s *Service) startSession(ctx context.Context, u User) (AuthPayload, error)
 		return AuthPayload{}, notFound(err, errBadLogin)
 	}
 	u.Sessions = set
+	s.sessionEvent(SessionLogin)
 	return s.payload(u, sess, refresh, until, now)
 }
 
@@ -81,6 +82,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (AuthPayload
 	case !secretMatches(secret, sess.RefreshHash):
 		s.endSessions(ctx, u.ID, id)
 		s.log.WarnContext(ctx, "refresh token reused: session ended", "user_id", u.ID, "session_id", id)
+		s.sessionEvent(SessionRefreshReused)
 		return AuthPayload{}, errRefreshReused
 	}
 	oldHash := sess.RefreshHash
@@ -100,6 +102,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (AuthPayload
 	case errors.Is(err, ErrPrecondition):
 		// The same token was used at the same moment by someone else.
 		s.endSessions(ctx, sess.UserID, id)
+		s.sessionEvent(SessionRefreshReused)
 		return AuthPayload{}, errRefreshReused
 	case errors.Is(err, ErrNotFound):
 		return AuthPayload{}, errBadRefresh
@@ -109,6 +112,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (AuthPayload
 	if !u.Sessions.Live(id, now) { // ended while we rotated
 		return AuthPayload{}, errBadRefresh
 	}
+	s.sessionEvent(SessionRefresh)
 	return s.payload(u, sess, refresh, until, now)
 }
 
@@ -140,6 +144,9 @@ func (s *Service) Logout(ctx context.Context) error {
 		}
 		return set.Without(now, id), []string{id}
 	}})
+	if err == nil {
+		s.sessionEvent(SessionLogout)
+	}
 	return err
 }
 
@@ -160,6 +167,9 @@ func (s *Service) LogoutEverywhere(ctx context.Context) error {
 	_, err = s.store.WriteSessions(ctx, u.ID, SessionWrite{Current: &u.Sessions, Change: func(set SessionSet) (SessionSet, []string) {
 		return set.EndAll(now), set.IDs(time.Time{})
 	}})
+	if err == nil {
+		s.sessionEvent(SessionLogoutEverywhere)
+	}
 	return err
 }
 
@@ -266,5 +276,8 @@ func (s *Service) RevokeSession(ctx context.Context, id string) error {
 	_, err = s.store.WriteSessions(ctx, sess.UserID, SessionWrite{Change: func(set SessionSet) (SessionSet, []string) {
 		return set.Without(now, id), []string{id}
 	}})
+	if err == nil {
+		s.sessionEvent(SessionRevoked)
+	}
 	return notFound(err, errSessionNotFound)
 }

@@ -62,6 +62,7 @@ const (
 	EMFRateLimited  = "RateLimited"         // taskapi_rate_limited_total
 	EMFLoginFailed  = "LoginFailures"       // taskapi_login_failures_total
 	EMFStoreErrors  = "StoreErrors"         // taskapi_store_errors_total
+	EMFSessions     = "SessionEvents"       // taskapi_session_events_total
 )
 
 // EMFMetric is one metric the EMF documents carry: its name, unit and
@@ -79,6 +80,7 @@ var emfCounters = [...]EMFMetric{
 	famRateLimit: {Name: EMFRateLimited, Unit: "Count", Dimensions: [][]string{{"limit"}}},
 	famLogin:     {Name: EMFLoginFailed, Unit: "Count", Dimensions: [][]string{{"reason"}}},
 	famStore:     {Name: EMFStoreErrors, Unit: "Count", Dimensions: [][]string{{"kind"}}},
+	famSessions:  {Name: EMFSessions, Unit: "Count", Dimensions: [][]string{{"event"}}},
 }
 
 const (
@@ -87,6 +89,7 @@ const (
 	famRateLimit
 	famLogin
 	famStore
+	famSessions
 )
 
 // The request line's two metrics: Requests by every request label, Latency
@@ -165,6 +168,12 @@ func (e *EMF) LoginFailed(reason string) { e.count(famLogin, reason, "") }
 
 // StoreError counts one store error of kind (StoreObserver).
 func (e *EMF) StoreError(kind string) { e.count(famStore, kind, "") }
+
+// SessionEvent counts a session started, refreshed or ended (core.Observer).
+func (e *EMF) SessionEvent(event string) { e.count(famSessions, event, "") }
+
+// Subscriptions does nothing: the Lambda image serves none (docs/graphql.md).
+func (e *EMF) Subscriptions(string, int) {}
 
 func (e *EMF) count(fam int, l1, l2 string) {
 	if e == nil {

@@ -469,6 +469,7 @@ func TestEMFMetricsListsWhatIsWritten(t *testing.T) {
 	e.RateLimited("login")
 	e.LoginFailed("inactive")
 	e.StoreError("conflict")
+	e.SessionEvent("login")
 	_ = e.Flush()
 	written := map[string][]string{}
 	for _, s := range parse(t, out.take()) {

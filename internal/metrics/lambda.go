@@ -41,5 +41,11 @@ func (*Metrics) DynamoDBConsumed(string, string, float64) {}
 // DynamoDBThrottled does nothing in this build.
 func (*Metrics) DynamoDBThrottled(string) {}
 
+// SessionEvent does nothing in this build.
+func (*Metrics) SessionEvent(string) {}
+
+// Subscriptions does nothing in this build.
+func (*Metrics) Subscriptions(string, int) {}
+
 // StoreError does nothing in this build.
 func (*Metrics) StoreError(string) {}

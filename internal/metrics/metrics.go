@@ -45,6 +45,8 @@ type Metrics struct {
 	storeErrors *prometheus.CounterVec
 	consumed    *prometheus.CounterVec
 	throttled   *prometheus.CounterVec
+	sessions    *prometheus.CounterVec
+	subs        *prometheus.GaugeVec
 }
 
 // New returns the metrics, registered with the Go runtime's and the
@@ -89,7 +91,16 @@ func New() *Metrics {
 			Name: "taskapi_dynamodb_throttled_attempts_total",
 			Help: "DynamoDB attempts refused for throughput (ThrottlingException, ProvisionedThroughputExceededException, RequestLimitExceeded), by operation; the client retries them.",
 		}, []string{"operation"}),
+		sessions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taskapi_session_events_total",
+			Help: "Sessions started (login: a login or password change), refreshed (refresh) and ended (logout, logout_everywhere, revoked, refresh_reuse: a used refresh token came back).",
+		}, []string{"event"}),
+		subs: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "taskapi_subscriptions",
+			Help: "Subscriptions open in this process, by kind (task_events, user_events).",
+		}, []string{"kind"}),
 	}
+	m.reg.MustRegister(m.sessions, m.subs)
 	m.reg.MustRegister(m.requests, m.duration, m.cacheReads, m.breaker, m.rateLimited, m.loginFailed, m.storeErrors, m.consumed, m.throttled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The closed sets start at zero, so a rate() over them works from the
@@ -103,10 +114,24 @@ func New() *Metrics {
 	for _, r := range []string{core.LoginFailureCredentials, core.LoginFailureInactive, core.LoginFailurePasswordReset} {
 		m.loginFailed.WithLabelValues(r)
 	}
+	for _, ev := range []string{core.SessionLogin, core.SessionRefresh, core.SessionLogout, core.SessionLogoutEverywhere, core.SessionRevoked, core.SessionRefreshReused} {
+		m.sessions.WithLabelValues(ev)
+	}
+	for _, k := range []string{core.SubscriptionTasks, core.SubscriptionUsers} {
+		m.subs.WithLabelValues(k)
+	}
 	for _, k := range []string{KindNotFound, KindConflict, KindPrecondition, KindUnavailable, KindCanceled, KindOther} {
 		m.storeErrors.WithLabelValues(k)
 	}
 	return m
+}
+
+// SessionEvent counts a session event (core.Observer).
+func (m *Metrics) SessionEvent(event string) { m.sessions.WithLabelValues(event).Inc() }
+
+// Subscriptions moves the open subscriptions of kind (core.Observer).
+func (m *Metrics) Subscriptions(kind string, delta int) {
+	m.subs.WithLabelValues(kind).Add(float64(delta))
 }
 
 // DynamoDBConsumed counts the capacity DynamoDB reported for one operation

@@ -82,6 +82,9 @@ func value(t *testing.T, m *metrics.Metrics, name string, labels map[string]stri
 				if h := mt.GetHistogram(); h != nil {
 					return float64(h.GetSampleCount())
 				}
+				if g := mt.GetGauge(); g != nil {
+					return g.GetValue()
+				}
 				return mt.GetCounter().GetValue()
 			}
 		}
@@ -227,5 +230,46 @@ func TestDynamoDBCapacityAndThrottles(t *testing.T) {
 	m.DynamoDBThrottled("Query")
 	if got := value(t, m, "taskapi_dynamodb_throttled_attempts_total", map[string]string{"operation": "Query"}); got != 1 {
 		t.Errorf("throttled attempts %v, want 1", got)
+	}
+}
+
+// TestSubscriptionGauge: the open subscriptions of this process, by kind,
+// go up with each one and down when it ends.
+func TestSubscriptionGauge(t *testing.T) {
+	m := metrics.New()
+	labels := map[string]string{"kind": core.SubscriptionTasks}
+	m.Subscriptions(core.SubscriptionTasks, 1)
+	m.Subscriptions(core.SubscriptionTasks, 1)
+	if v := value(t, m, "taskapi_subscriptions", labels); v != 2 {
+		t.Fatalf("open subscriptions %v, want 2", v)
+	}
+	m.Subscriptions(core.SubscriptionTasks, -1)
+	if v := value(t, m, "taskapi_subscriptions", labels); v != 1 {
+		t.Fatalf("open subscriptions %v, want 1", v)
+	}
+}
+
+// TestSessionEvents: a login, a refresh and a logout through the real
+// handler each count once.
+func TestSessionEvents(t *testing.T) {
+	ts, m := newServer(t, core.DefaultLimits())
+	const email, pw = "sam@example.com", "s3cret!pw"
+	if code, out := call(t, ts, "POST", "/api/v1/auth/register", "", `{"username":"sam","email":"`+email+`","password":"`+pw+`"}`); code != 200 {
+		t.Fatalf("register: %d %v", code, out)
+	}
+	ev := func(e string) float64 {
+		return value(t, m, "taskapi_session_events_total", map[string]string{"event": e})
+	}
+	_, out := call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
+	refresh, _ := out["refresh_token"].(string)
+	_, out = call(t, ts, "POST", "/api/v1/auth/refresh", "", `{"refresh_token":"`+refresh+`"}`)
+	token, _ := out["access_token"].(string)
+	if code, _ := call(t, ts, "POST", "/api/v1/auth/logout", token, ""); code != 200 {
+		t.Fatalf("logout: %d", code)
+	}
+	for _, e := range []string{core.SessionLogin, core.SessionRefresh, core.SessionLogout} {
+		if got := ev(e); got != 1 {
+			t.Errorf("session events %s: %v, want 1", e, got)
+		}
 	}
 }
