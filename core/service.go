@@ -37,6 +37,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	obs      Observer
+	authed   func(ctx context.Context, userID string)
 }
 
 // Config holds a Service's dependencies. Store, Hasher and Tokens are
@@ -59,6 +60,10 @@ type Config struct {
 	// SessionTTL and SessionIdleTTL bound a session's life (0: the
 	// defaults, 30 and 7 days; see session.go).
 	SessionTTL, SessionIdleTTL time.Duration
+	// Authenticated, if set, is told the user id of each request whose
+	// token was accepted, once per request (the trace's user id:
+	// internal/tracing.SetUser). It must not block.
+	Authenticated func(ctx context.Context, userID string)
 }
 
 // NewService returns a Service.
@@ -96,6 +101,7 @@ func NewService(c Config) *Service {
 		idleTTL:  min(c.SessionIdleTTL, c.SessionTTL),
 		now:      func() time.Time { return c.Now().UTC().Truncate(time.Millisecond) },
 		log:      c.Logger,
+		authed:   c.Authenticated,
 	}
 }
 
@@ -152,7 +158,12 @@ func (s *Service) Actor(ctx context.Context) (User, error) {
 	if st.token == "" {
 		return User{}, errNoCredentials
 	}
-	st.once.Do(func() { st.user, st.sessionID, st.version, st.err = s.authenticate(ctx, st.token) })
+	st.once.Do(func() {
+		st.user, st.sessionID, st.version, st.err = s.authenticate(ctx, st.token)
+		if st.err == nil && s.authed != nil {
+			s.authed(ctx, st.user.ID)
+		}
+	})
 	return st.user, st.err
 }
 

@@ -13,12 +13,15 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/awsconf"
 	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/internal/metrics"
+	"github.com/taskapi/taskapi/internal/tracing"
+	"github.com/taskapi/taskapi/internal/tracing/provider"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
@@ -46,12 +49,39 @@ func (a *app) Close() {
 // configured, and assembles the service and its handler.
 func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, error) {
 	a := &app{cfg: cfg}
-	st, err := openStore(ctx, cfg, dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log})
+	// Tracing first: the store's and Redis's clients are instrumented as
+	// they are built. Off (no OTLP endpoint), tp stays nil and nothing is
+	// instrumented.
+	var (
+		tp       trace.TracerProvider
+		httpOpts *tracing.HTTPOptions
+	)
+	if cfg.Tracing {
+		p, err := provider.New(ctx, provider.Options{Lambda: cfg.Lambda, Version: moduleVersion()})
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return p.Shutdown(ctx)
+		})
+		tp = p.Tracer
+		httpOpts = &tracing.HTTPOptions{Provider: p.Tracer, Propagator: p.Propagator, Lambda: cfg.Lambda}
+		if cfg.Lambda {
+			httpOpts.Flush = p.Flush
+		}
+	}
+	st, err := openStore(ctx, cfg, dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log, Tracer: tp})
 	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	a.raw = st
 	a.closers = append(a.closers, st.Close)
+	if tp != nil {
+		st = tracing.Store(st, tp)
+	}
 	var obs cache.Observer // stays a nil interface without metrics: no call at all
 	if cfg.MetricsAddr != "" && !cfg.Lambda {
 		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
@@ -83,6 +113,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		redis.SetLogger(redisLogger{log})
 		rdb := redis.NewClient(redisOptions(cfg))
 		a.closers = append(a.closers, rdb.Close)
+		if tp != nil {
+			if err := cache.Instrument(rdb, tp); err != nil {
+				a.Close()
+				return nil, fmt.Errorf("tracing Redis: %w", err)
+			}
+		}
 		res := cache.Resilience{Logger: log, Observer: obs}
 		store = cache.New(st, rdb, cache.Options{Resilience: res})
 		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: res})
@@ -110,6 +146,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		UserIDBlock:     cfg.UserIDBlock,
 		SessionTTL:      cfg.SessionTTL,
 		SessionIdleTTL:  cfg.SessionIdleTTL,
+		Authenticated:   authenticated(tp),
 	})
 	a.handler = server.New(a.svc, server.Options{
 		Logger:        log,
@@ -119,8 +156,18 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		HSTS:          !cfg.Development(),
 		Ready:         ready,
 		Requests:      reqObs,
+		Tracing:       httpOpts,
 	})
 	return a, nil
+}
+
+// authenticated is core's hook for the user id of a traced request, nil
+// without tracing.
+func authenticated(tp trace.TracerProvider) func(context.Context, string) {
+	if tp == nil {
+		return nil
+	}
+	return tracing.SetUser
 }
 
 // ping is st's readiness check for /readyz: its Ping (the embedded store's
