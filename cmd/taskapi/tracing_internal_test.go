@@ -308,7 +308,9 @@ func TestTracesEndToEnd(t *testing.T) {
 					}
 					if rc.name == "GraphQLTasks" {
 						for _, prefix := range tc.want {
-							if !slices.ContainsFunc(spans, func(sp sinkSpan) bool { return strings.HasPrefix(sp.Name, prefix) || strings.Contains(sp.Scope, prefix) }) {
+							if !slices.ContainsFunc(spans, func(sp sinkSpan) bool {
+								return strings.HasPrefix(sp.Name, prefix) || strings.Contains(sp.Scope, prefix)
+							}) {
 								t.Errorf("no %s… span; spans:\n%s", prefix, tree())
 							}
 						}
