@@ -56,7 +56,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		tp       trace.TracerProvider
 		httpOpts *tracing.HTTPOptions
 	)
-	if cfg.Tracing {
+	if cfg.Tracing && !provider.Linked {
+		// The Lambda image leaves the SDK out unless built with -tags otel
+		// (docs/operations.md, "Traces"): serve without traces rather
+		// than fail every invocation over telemetry.
+		log.Warn("an OTLP endpoint is configured but this build has no OpenTelemetry SDK (build with -tags otel): no traces")
+	}
+	if cfg.Tracing && provider.Linked {
 		p, err := provider.New(ctx, provider.Options{Lambda: cfg.Lambda, Version: moduleVersion()})
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,9 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/taskapi/taskapi/config"
+	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/testenv"
+	"github.com/taskapi/taskapi/internal/tracing/provider"
 )
 
 // sinkSpan is a span as internal/otlpsink writes it.
@@ -123,7 +128,7 @@ func startSink(t *testing.T) *otlpSink {
 // trace waits until the trace id has its server span (the child of the
 // test's remote span) and at least want spans, and returns them. Batches
 // may reach the receiver in any order.
-func (s *otlpSink) trace(t *testing.T, traceID string, want int) []sinkSpan {
+func (s *otlpSink) trace(t *testing.T, traceID, parentID string, want int) []sinkSpan {
 	t.Helper()
 	var got []sinkSpan
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -135,7 +140,7 @@ func (s *otlpSink) trace(t *testing.T, traceID string, want int) []sinkSpan {
 			}
 		}
 		s.mu.Unlock()
-		if len(got) >= want && slices.ContainsFunc(got, func(sp sinkSpan) bool { return sp.ParentID == remoteSpanID }) {
+		if len(got) >= want && slices.ContainsFunc(got, func(sp sinkSpan) bool { return sp.ParentID == parentID }) {
 			return got
 		}
 	}
@@ -153,6 +158,9 @@ func (s *otlpSink) trace(t *testing.T, traceID string, want int) []sinkSpan {
 func TestTracesEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the OTLP receiver (internal/otlpsink)")
+	}
+	if !provider.Linked {
+		t.Skip("this build has no OpenTelemetry SDK (-tags lambdaenv without otel)")
 	}
 	for _, tc := range []struct {
 		name string
@@ -255,7 +263,7 @@ func TestTracesEndToEnd(t *testing.T) {
 				{"RESTUpdate", restTrace, "PUT /api/v1/tasks/update-task/{task_id}", "/api/v1/tasks/update-task/{task_id}", "PUT /api/v1/tasks/update-task/{task_id}", userID, nil},
 			} {
 				t.Run(rc.name, func(t *testing.T) {
-					spans := sink.trace(t, rc.traceID, 2+len(rc.chain))
+					spans := sink.trace(t, rc.traceID, remoteSpanID, 2+len(rc.chain))
 					byID := map[string]sinkSpan{}
 					for _, sp := range spans {
 						byID[sp.SpanID] = sp
@@ -372,6 +380,87 @@ func TestTracesEndToEnd(t *testing.T) {
 			}
 			if lines < n {
 				t.Errorf("%d request log lines, want at least %d", lines, n)
+			}
+		})
+	}
+}
+
+// TestTracesLambdaJoinXRay: inside Lambda, a request's server span is a
+// child of the invocation's X-Ray segment (the runtime's
+// _X_AMZN_TRACE_ID, in the invocation's context), and its spans are
+// exported before the invocation returns: the batch delay is a minute
+// here, so only the flush can deliver them in time. Without an X-Ray
+// header the trace id is one X-Ray accepts (it starts with the time).
+func TestTracesLambdaJoinXRay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the OTLP receiver (internal/otlpsink)")
+	}
+	if !provider.Linked {
+		t.Skip("this build has no OpenTelemetry SDK (-tags lambdaenv without otel)")
+	}
+	sink := startSink(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+sink.addr)
+	t.Setenv("OTEL_BSP_SCHEDULE_DELAY", "60000")
+	env := map[string]string{
+		"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + sink.addr,
+		"JWT_SECRET": strings.Repeat("k", 48), "PASS_SECRET_KEY": strings.Repeat("p", 48),
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DataDir = t.TempDir()
+	a, err := build(t.Context(), cfg, logging.New(io.Discard, "json", "info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	fn := lambdaserve.HTTPAPIHandler(a.handler, nil)
+	ev := events.APIGatewayV2HTTPRequest{RawPath: "/healthz", RequestContext: events.APIGatewayV2HTTPRequestContext{
+		HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/healthz"}}}
+
+	for _, tc := range []struct {
+		name, header, traceID, parent string
+	}{
+		{"JoinsInvocation", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1", "5759e988bd862e3fe1be46a994272793", "53995c3f42cd8ad8"},
+		{"NewXRayTrace", "", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			if tc.header != "" {
+				//lint:ignore SA1029 the key aws-lambda-go uses (lambda/invoke_loop.go)
+				ctx = context.WithValue(ctx, "x-amzn-trace-id", tc.header)
+			}
+			before := time.Now().Unix()
+			resp, err := fn(ctx, ev)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("invocation: %d %v", resp.StatusCode, err)
+			}
+			traceID := tc.traceID
+			if traceID == "" {
+				// The span reached the receiver before fn returned; the
+				// sink's reader may lag its receiver by a moment.
+				for deadline := time.Now().Add(time.Second); traceID == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					sink.mu.Lock()
+					for _, sp := range sink.spans {
+						if sp.Name == "GET /healthz" && sp.TraceID != "5759e988bd862e3fe1be46a994272793" {
+							traceID = sp.TraceID
+						}
+					}
+					sink.mu.Unlock()
+				}
+				if traceID == "" {
+					t.Fatal("no span exported before the invocation returned")
+				}
+				var epoch int64
+				if _, err := fmt.Sscanf(traceID[:8], "%x", &epoch); err != nil || epoch < before-5 || epoch > time.Now().Unix()+5 {
+					t.Errorf("trace id %s does not start with the time (%x): not an X-Ray id", traceID, before)
+				}
+				return
+			}
+			spans := sink.trace(t, traceID, tc.parent, 1)
+			if i := slices.IndexFunc(spans, func(sp sinkSpan) bool { return sp.ParentID == tc.parent }); spans[i].Name != "GET /healthz" {
+				t.Errorf("span %q under the invocation, want GET /healthz", spans[i].Name)
 			}
 		})
 	}

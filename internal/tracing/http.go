@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/internal/requestinfo"
@@ -31,6 +31,10 @@ type HTTPOptions struct {
 // lambdaTraceKey is the context key under which aws-lambda-go puts the
 // invocation's X-Ray header (a plain string key: its choice, not ours).
 const lambdaTraceKey = "x-amzn-trace-id"
+
+// keyHTTPRoute is the semantic conventions' http.route (spelled out: a
+// semconv package is large, and the Lambda image links otelhttp's already).
+const keyHTTPRoute = attribute.Key("http.route")
 
 // flushTimeout bounds the export at the end of a Lambda invocation.
 const flushTimeout = 2 * time.Second
@@ -58,13 +62,13 @@ func Middleware(next http.Handler, o HTTPOptions) http.Handler {
 			if info.Code != "" {
 				span.SetAttributes(KeyCode.String(info.Code))
 			}
-			span.SetAttributes(semconv.HTTPRouteKey.String("/graphql"))
+			span.SetAttributes(keyHTTPRoute.String("/graphql"))
 		case name == "unmatched":
 			span.SetName(r.Method)
 		default:
 			span.SetName(name)
 			if _, route, ok := strings.Cut(name, " "); ok {
-				span.SetAttributes(semconv.HTTPRouteKey.String(route))
+				span.SetAttributes(keyHTTPRoute.String(route))
 			}
 		}
 	})

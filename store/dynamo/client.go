@@ -16,8 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
-	//lint:ignore SA1019 the latest release, and its successor is not to be had (see NewClient)
-	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/internal/awsconf"
@@ -65,7 +63,8 @@ type Options struct {
 	OnCall func(op string)
 	// Tracer, if set, makes a span of each operation ("DynamoDB.GetItem",
 	// otelaws: tables, index, consistency; never keys or values); its
-	// retries are in it. nil: no span, no middleware.
+	// retries are in it. nil: no span, no middleware. The Lambda image
+	// built without -tags otel has no such spans (trace_lambda.go).
 	Tracer trace.TracerProvider
 }
 
@@ -107,12 +106,7 @@ func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
 		do.DisableValidateResponseChecksum = true
 		do.APIOptions = append(do.APIOptions, operationMiddleware(timeout, o.OnCall))
 		if o.Tracer != nil {
-			// otelaws is marked deprecated in favour of the SDK's own
-			// tracing through smithy-go's OpenTelemetry adapter
-			// (smithyoteltracing), which the module proxy we use does not
-			// serve; otelaws v0.72.0 is the latest release and works. Move
-			// when the adapter can be had.
-			otelaws.AppendMiddlewares(&do.APIOptions, otelaws.WithTracerProvider(o.Tracer))
+			instrument(&do.APIOptions, o.Tracer) // trace.go
 		}
 		if o.Logger != nil {
 			do.Logger = SDKLogger(o.Logger)
