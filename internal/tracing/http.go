@@ -78,6 +78,10 @@ func Middleware(next http.Handler, o HTTPOptions) http.Handler {
 		// Until the route is known the span is named by its method, as
 		// the semantic conventions ask; named renames it.
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method }),
+		// Probes are most requests and tell nothing a trace would: a
+		// load balancer's every few seconds would crowd out the traces
+		// of requests. Their log lines and metrics stay.
+		otelhttp.WithFilter(func(r *http.Request) bool { return r.URL.Path != "/healthz" && r.URL.Path != "/readyz" }),
 	)
 	if !o.Lambda && o.Flush == nil {
 		return h
