@@ -61,8 +61,8 @@ type Config struct {
 	// defaults, 30 and 7 days; see session.go).
 	SessionTTL, SessionIdleTTL time.Duration
 	// Authenticated, if set, is told the user id of each request whose
-	// token was accepted, once per request (the trace's user id:
-	// internal/tracing.SetUser). It must not block.
+	// token was accepted, once per request, and of each successful login
+	// (the trace's user id: internal/tracing.SetUser). It must not block.
 	Authenticated func(ctx context.Context, userID string)
 }
 
@@ -342,6 +342,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ AuthPayl
 		return AuthPayload{}, errBadLogin
 	case !u.IsActive():
 		return AuthPayload{}, errInactiveUser
+	}
+	if s.authed != nil {
+		s.authed(ctx, u.ID) // the password was the credential
 	}
 	return s.startSession(ctx, u)
 }

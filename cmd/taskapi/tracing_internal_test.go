@@ -270,7 +270,7 @@ func TestTracesEndToEnd(t *testing.T) {
 				chain                                       []string // GraphQL: operation, then resolver span under the server span
 			}{
 				{"RESTRegister", regTrace, "POST /api/v1/auth/register", "/api/v1/auth/register", "POST /api/v1/auth/register", "", nil},
-				{"GraphQLLogin", loginTrace, "POST /graphql mutation.login", "/graphql", "mutation.login", "", []string{"mutation.login", "Mutation.login"}},
+				{"GraphQLLogin", loginTrace, "POST /graphql mutation.login", "/graphql", "mutation.login", userID, []string{"mutation.login", "Mutation.login"}},
 				{"GraphQLTasks", tasksTrace, "POST /graphql query.tasks", "/graphql", "query.tasks", userID, []string{"query.tasks", "Query.tasks"}},
 				{"RESTUpdate", restTrace, "PUT /api/v1/tasks/update-task/{task_id}", "/api/v1/tasks/update-task/{task_id}", "PUT /api/v1/tasks/update-task/{task_id}", userID, nil},
 			} {
