@@ -58,7 +58,7 @@ func Middleware(next http.Handler, o HTTPOptions) http.Handler {
 		span.SetAttributes(KeyTransport.String(info.Transport), KeyOperation.String(info.Operation))
 		switch {
 		case info.Transport == requestinfo.GraphQL:
-			span.SetName("POST /graphql " + name)
+			span.SetName(r.Method + " /graphql " + name) // GET for queries too
 			if info.Code != "" {
 				span.SetAttributes(KeyCode.String(info.Code))
 			}
