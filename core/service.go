@@ -38,6 +38,10 @@ type Service struct {
 	log      *slog.Logger
 	obs      Observer
 	authed   func(ctx context.Context, userID string)
+
+	events        EventBus // committed changes, to subscriptions (events.go)
+	subscriptions subscriptionSlots
+	recheck       time.Duration
 }
 
 // Config holds a Service's dependencies. Store, Hasher and Tokens are
@@ -64,6 +68,12 @@ type Config struct {
 	// token was accepted, once per request, and of each successful login
 	// (the trace's user id: internal/tracing.SetUser). It must not block.
 	Authenticated func(ctx context.Context, userID string)
+	// Events carries committed changes to subscriptions (nil: within this
+	// process, a LocalBus; store/cache's Redis bus across instances).
+	Events EventBus
+	// SubscriptionRecheck is how often a subscription checks its caller
+	// again (0: SubscriptionRecheck); tests shorten it.
+	SubscriptionRecheck time.Duration
 }
 
 // NewService returns a Service.
@@ -82,6 +92,12 @@ func NewService(c Config) *Service {
 	}
 	if c.SessionIdleTTL <= 0 {
 		c.SessionIdleTTL = DefaultSessionIdleTTL
+	}
+	if c.Events == nil {
+		c.Events = NewLocalBus()
+	}
+	if c.SubscriptionRecheck <= 0 {
+		c.SubscriptionRecheck = SubscriptionRecheck
 	}
 	if c.Limiter != nil && c.Observer != nil {
 		l := *c.Limiter // a copy: the caller's Limiter stays as it was given
@@ -102,6 +118,8 @@ func NewService(c Config) *Service {
 		now:      func() time.Time { return c.Now().UTC().Truncate(time.Millisecond) },
 		log:      c.Logger,
 		authed:   c.Authenticated,
+		events:   c.Events,
+		recheck:  c.SubscriptionRecheck,
 	}
 }
 
@@ -127,6 +145,17 @@ type authState struct {
 // resolves the token lazily.
 func WithRequest(ctx context.Context, bearerToken, clientIP string) context.Context {
 	return context.WithValue(ctx, authKey{}, &authState{token: bearerToken, clientIP: clientIP})
+}
+
+// WithBearer returns ctx (made by WithRequest) with another bearer token:
+// a WebSocket's, sent in its connection_init message rather than in a
+// header. The client's address and User-Agent stay.
+func WithBearer(ctx context.Context, bearerToken string) context.Context {
+	next := &authState{token: bearerToken}
+	if st, ok := ctx.Value(authKey{}).(*authState); ok {
+		next.clientIP, next.userAgent = st.clientIP, st.userAgent
+	}
+	return context.WithValue(ctx, authKey{}, next)
 }
 
 // WithUserAgent records the client's User-Agent on a request's context made
@@ -285,7 +314,11 @@ func (s *Service) createUser(ctx context.Context, u User) (User, error) {
 	if errors.Is(err, ErrConflict) {
 		return User{}, errEmailTaken
 	}
-	return created, err
+	if err != nil {
+		return User{}, err
+	}
+	s.userChanged(ctx, UserCreated, created)
+	return created, nil
 }
 
 // finishDeletionOf finishes the deletion of the account holding email key,
@@ -473,6 +506,7 @@ func (s *Service) CreateTask(ctx context.Context, in CreateTaskInput) (Task, err
 		}
 		return Task{}, err
 	}
+	s.taskChanged(ctx, TaskCreated, t)
 	return t, nil
 }
 
@@ -515,7 +549,11 @@ func (s *Service) UpdateTask(ctx context.Context, id string, in UpdateTaskInput)
 	}
 	p.UpdatedAt = s.now()
 	t, err := s.store.UpdateTask(ctx, u.ID, id, p)
-	return t, notFound(err, errTaskNotFound)
+	if err != nil {
+		return Task{}, notFound(err, errTaskNotFound)
+	}
+	s.taskChanged(ctx, TaskUpdated, t)
+	return t, nil
 }
 
 // DeleteTask removes the caller's task id.
@@ -552,7 +590,11 @@ func (s *Service) deleteTask(ctx context.Context, id string) (Task, error) {
 		return Task{}, err
 	}
 	t, err := s.store.DeleteTask(ctx, u.ID, id)
-	return t, notFound(err, errTaskNotFound)
+	if err != nil {
+		return Task{}, notFound(err, errTaskNotFound)
+	}
+	s.taskChanged(ctx, TaskDeleted, t)
+	return t, nil
 }
 
 // pageSize turns a client's `first` into a store limit.
@@ -741,8 +783,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, in UpdateUserInput)
 		return User{}, errEmailTaken
 	case errors.Is(err, ErrPrecondition):
 		return User{}, errLastAdmin
+	case err != nil:
+		return User{}, notFound(err, errUserNotFound)
 	}
-	return u, notFound(err, errUserNotFound)
+	s.userChanged(ctx, UserUpdated, u)
+	return u, nil
 }
 
 // CreateAdmin creates an admin, or promotes (and reactivates) the user with
@@ -771,7 +816,11 @@ func (s *Service) CreateAdmin(ctx context.Context, email, password, username str
 		// an account registered in advance by someone else must not turn
 		// into an admin session.
 		u, err := s.store.UpdateUser(ctx, existing.ID, UserPatch{PasswordHash: &hash, Role: &role, ActivationStatus: &active, EndSessionsAt: s.now()})
-		return u, false, notFound(err, errUserNotFound)
+		if err != nil {
+			return User{}, false, notFound(err, errUserNotFound)
+		}
+		s.userChanged(ctx, UserUpdated, u)
+		return u, false, nil
 	case !errors.Is(err, ErrNotFound):
 		return User{}, false, err
 	}

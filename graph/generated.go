@@ -33,7 +33,9 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Session() SessionResolver
+	Subscription() SubscriptionResolver
 	Task() TaskResolver
+	TaskEvent() TaskEventResolver
 	User() UserResolver
 	UpdateTaskInput() UpdateTaskInputResolver
 }
@@ -102,6 +104,11 @@ type ComplexityRoot struct {
 		UserAgent  func(childComplexity int) int
 	}
 
+	Subscription struct {
+		TaskEvents func(childComplexity int) int
+		UserEvents func(childComplexity int) int
+	}
+
 	Task struct {
 		CreatedAt   func(childComplexity int) int
 		Description func(childComplexity int) int
@@ -122,6 +129,14 @@ type ComplexityRoot struct {
 	TaskEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	TaskEvent struct {
+		At     func(childComplexity int) int
+		Kind   func(childComplexity int) int
+		Stats  func(childComplexity int) int
+		Task   func(childComplexity int) int
+		TaskID func(childComplexity int) int
 	}
 
 	TaskStats struct {
@@ -151,6 +166,12 @@ type ComplexityRoot struct {
 	UserEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	UserEvent struct {
+		At   func(childComplexity int) int
+		Kind func(childComplexity int) int
+		User func(childComplexity int) int
 	}
 }
 
@@ -186,8 +207,15 @@ type QueryResolver interface {
 type SessionResolver interface {
 	Current(ctx context.Context, obj *core.Session) (bool, error)
 }
+type SubscriptionResolver interface {
+	TaskEvents(ctx context.Context) (<-chan core.TaskEvent, error)
+	UserEvents(ctx context.Context) (<-chan core.UserEvent, error)
+}
 type TaskResolver interface {
 	Owner(ctx context.Context, obj *core.Task) (core.User, error)
+}
+type TaskEventResolver interface {
+	Stats(ctx context.Context, obj *core.TaskEvent) (core.TaskStats, error)
 }
 type UserResolver interface {
 	Stats(ctx context.Context, obj *core.User) (core.TaskStats, error)
@@ -548,6 +576,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Session.UserAgent(childComplexity), true
 
+	case "Subscription.taskEvents":
+		if e.ComplexityRoot.Subscription.TaskEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.TaskEvents(childComplexity), true
+	case "Subscription.userEvents":
+		if e.ComplexityRoot.Subscription.UserEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.UserEvents(childComplexity), true
+
 	case "Task.createdAt":
 		if e.ComplexityRoot.Task.CreatedAt == nil {
 			break
@@ -628,6 +669,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
+
+	case "TaskEvent.at":
+		if e.ComplexityRoot.TaskEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.At(childComplexity), true
+	case "TaskEvent.kind":
+		if e.ComplexityRoot.TaskEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Kind(childComplexity), true
+	case "TaskEvent.stats":
+		if e.ComplexityRoot.TaskEvent.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Stats(childComplexity), true
+	case "TaskEvent.task":
+		if e.ComplexityRoot.TaskEvent.Task == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.Task(childComplexity), true
+	case "TaskEvent.taskId":
+		if e.ComplexityRoot.TaskEvent.TaskID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TaskEvent.TaskID(childComplexity), true
 
 	case "TaskStats.complete":
 		if e.ComplexityRoot.TaskStats.Complete == nil {
@@ -735,6 +807,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserEvent.at":
+		if e.ComplexityRoot.UserEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserEvent.At(childComplexity), true
+	case "UserEvent.kind":
+		if e.ComplexityRoot.UserEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserEvent.Kind(childComplexity), true
+	case "UserEvent.user":
+		if e.ComplexityRoot.UserEvent.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserEvent.User(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -799,6 +890,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -834,6 +942,7 @@ var sources = []*ast.Source{
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """
@@ -1263,6 +1372,65 @@ input UpdateUserInput {
   "USER or ADMIN; not one's own."
   role: Role
 }
+
+"""
+Live changes, over a WebSocket (the graphql-transport-ws subprotocol, with
+the bearer token in connection_init's payload as Authorization) or
+Server-Sent Events (graphql-sse's distinct connections mode, with the
+Authorization header). A subscription checks its caller again every 5
+seconds: when the session ends, the user is deactivated (or, for
+userEvents, demoted) or the token expires, its last event fails with that
+error and it completes. One that reads too slowly gets SERVICE_UNAVAILABLE
+and completes; at most 10 are open per user.
+"""
+type Subscription {
+  "The caller's task changes, in the order they were committed."
+  taskEvents: TaskEvent! @auth
+  "Every user change (admins only)."
+  userEvents: UserEvent! @hasRole(role: ADMIN)
+}
+
+"A committed change of one of the caller's tasks, made through any API."
+type TaskEvent {
+  "What happened."
+  kind: TaskEventKind!
+  "The task's id (a normalized cache evicts Task:<id> on DELETED)."
+  taskId: ID!
+  "The task after the change; null for DELETED."
+  task: Task
+  "The owner's counts after the change."
+  stats: TaskStats!
+  "When the change was committed."
+  at: DateTime!
+}
+
+"What happened to a task."
+enum TaskEventKind {
+  "It was created."
+  CREATED
+  "A field of it changed."
+  UPDATED
+  "It was deleted."
+  DELETED
+}
+
+"A committed change of a user."
+type UserEvent {
+  "What happened."
+  kind: UserEventKind!
+  "The user after the change."
+  user: User!
+  "When the change was committed."
+  at: DateTime!
+}
+
+"What happened to a user."
+enum UserEventKind {
+  "The account was registered or created."
+  CREATED
+  "A field of it changed (profile, role, activation status, password)."
+  UPDATED
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1377,6 +1545,22 @@ func (ec *executionContext) childFields_TaskEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type TaskEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TaskEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_TaskEvent_kind(ctx, field)
+	case "taskId":
+		return ec.fieldContext_TaskEvent_taskId(ctx, field)
+	case "task":
+		return ec.fieldContext_TaskEvent_task(ctx, field)
+	case "stats":
+		return ec.fieldContext_TaskEvent_stats(ctx, field)
+	case "at":
+		return ec.fieldContext_TaskEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TaskEvent", field.Name)
+}
+
 func (ec *executionContext) childFields_TaskStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "pending":
@@ -1433,6 +1617,18 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UserEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_UserEvent_kind(ctx, field)
+	case "user":
+		return ec.fieldContext_UserEvent_user(ctx, field)
+	case "at":
+		return ec.fieldContext_UserEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserEvent", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3622,6 +3818,101 @@ func (ec *executionContext) fieldContext_Session_current(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Session", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _Subscription_taskEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_taskEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().TaskEvents(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				if ec.Directives.Auth == nil {
+					var zeroVal core.TaskEvent
+					return zeroVal, errors.New("directive auth is not implemented")
+				}
+				return ec.Directives.Auth(ctx, nil, directive0)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v core.TaskEvent) graphql.Marshaler {
+			return ec.marshalNTaskEvent2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_taskEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_userEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_userEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().UserEvents(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal core.UserEvent
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal core.UserEvent
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v core.UserEvent) graphql.Marshaler {
+			return ec.marshalNUserEvent2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUserEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_userEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *core.Task) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3955,6 +4246,139 @@ func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TaskEvent_kind(ctx context.Context, field graphql.CollectedField, obj *core.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.TaskEventKind) graphql.Marshaler {
+			return ec.marshalNTaskEventKind2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, true, false, "TaskEventKind")
+}
+
+func (ec *executionContext) _TaskEvent_taskId(ctx context.Context, field graphql.CollectedField, obj *core.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_taskId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TaskID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_taskId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TaskEvent_task(ctx context.Context, field graphql.CollectedField, obj *core.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_task(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Task, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *core.Task) graphql.Marshaler {
+			return ec.marshalOTask2ᚖgithubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTask(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_task(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Task(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskEvent_stats(ctx context.Context, field graphql.CollectedField, obj *core.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TaskEvent().Stats(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.TaskStats) graphql.Marshaler {
+			return ec.marshalNTaskStats2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskStats(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TaskEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TaskStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TaskEvent_at(ctx context.Context, field graphql.CollectedField, obj *core.TaskEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TaskEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TaskEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TaskEvent", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _TaskStats_pending(ctx context.Context, field graphql.CollectedField, obj *core.TaskStats) (ret graphql.Marshaler) {
@@ -4417,6 +4841,84 @@ func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _UserEvent_kind(ctx context.Context, field graphql.CollectedField, obj *core.UserEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind()
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.UserEventKind) graphql.Marshaler {
+			return ec.marshalNUserEventKind2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUserEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserEvent", field, true, false, "UserEventKind")
+}
+
+func (ec *executionContext) _UserEvent_user(ctx context.Context, field graphql.CollectedField, obj *core.UserEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserEvent_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v core.User) graphql.Marshaler {
+			return ec.marshalNUser2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserEvent_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UserEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UserEvent_at(ctx context.Context, field graphql.CollectedField, obj *core.UserEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UserEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UserEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UserEvent", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -6275,6 +6777,28 @@ func (ec *executionContext) _Session(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "taskEvents":
+		return ec._Subscription_taskEvents(ctx, fields[0])
+	case "userEvents":
+		return ec._Subscription_userEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var taskImplementors = []string{"Task", "Node"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *core.Task) graphql.Marshaler {
@@ -6408,6 +6932,60 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 			out.Values[i] = ec._TaskEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var taskEventImplementors = []string{"TaskEvent"}
+
+func (ec *executionContext) _TaskEvent(ctx context.Context, sel ast.SelectionSet, obj *core.TaskEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, taskEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TaskEvent")
+		case "kind":
+			out.Values[i] = ec._TaskEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "taskId":
+			out.Values[i] = ec._TaskEvent_taskId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "task":
+			out.Values[i] = ec._TaskEvent_task(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stats":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TaskEvent_stats(ctx, field, obj)
+				})
+		case "at":
+			out.Values[i] = ec._TaskEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -6605,6 +7183,49 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "node":
 			out.Values[i] = ec._UserEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var userEventImplementors = []string{"UserEvent"}
+
+func (ec *executionContext) _UserEvent(ctx context.Context, sel ast.SelectionSet, obj *core.UserEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, userEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UserEvent")
+		case "kind":
+			out.Values[i] = ec._UserEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "user":
+			out.Values[i] = ec._UserEvent_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._UserEvent_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -7225,6 +7846,24 @@ func (ec *executionContext) marshalNTaskEdge2ᚕgithubᚗcomᚋtaskapiᚋtaskapi
 	return ret
 }
 
+func (ec *executionContext) marshalNTaskEvent2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskEvent(ctx context.Context, sel ast.SelectionSet, v core.TaskEvent) graphql.Marshaler {
+	return ec._TaskEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNTaskEventKind2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskEventKind(ctx context.Context, v any) (core.TaskEventKind, error) {
+	res, err := scalars.UnmarshalTaskEventKind(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTaskEventKind2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskEventKind(ctx context.Context, sel ast.SelectionSet, v core.TaskEventKind) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalTaskEventKind(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TaskEventKind!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNTaskOrderField2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐTaskOrderField(ctx context.Context, v any) (core.TaskOrderField, error) {
 	res, err := scalars.UnmarshalTaskOrderField(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -7293,6 +7932,24 @@ func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋtaskapiᚋtaskapi
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNUserEvent2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUserEvent(ctx context.Context, sel ast.SelectionSet, v core.UserEvent) graphql.Marshaler {
+	return ec._UserEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNUserEventKind2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUserEventKind(ctx context.Context, v any) (core.UserEventKind, error) {
+	res, err := scalars.UnmarshalUserEventKind(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUserEventKind2githubᚗcomᚋtaskapiᚋtaskapiᚋcoreᚐUserEventKind(ctx context.Context, sel ast.SelectionSet, v core.UserEventKind) graphql.Marshaler {
+	_ = sel
+	res := scalars.MarshalUserEventKind(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "UserEventKind!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {

@@ -9,3 +9,14 @@ type Mutation struct {
 // What can be read.
 type Query struct {
 }
+
+// Live changes, over a WebSocket (the graphql-transport-ws subprotocol, with
+// the bearer token in connection_init's payload as Authorization) or
+// Server-Sent Events (graphql-sse's distinct connections mode, with the
+// Authorization header). A subscription checks its caller again every 5
+// seconds: when the session ends, the user is deactivated (or, for
+// userEvents, demoted) or the token expires, its last event fails with that
+// error and it completes. One that reads too slowly gets SERVICE_UNAVAILABLE
+// and completes; at most 10 are open per user.
+type Subscription struct {
+}

@@ -56,6 +56,12 @@ type Options struct {
 	// Tracer, if set, makes a span per operation and per resolver call
 	// (tracing.go); nil: no tracing extension at all.
 	Tracer trace.TracerProvider
+	// Origins are the browser origins a subscription's WebSocket may come
+	// from besides the API's own, as CORS allows them ("*": any).
+	Origins []string
+	// NoLive leaves out the subscription transports (server.Options'
+	// NoSubscriptions).
+	NoLive bool
 }
 
 // NewHandler returns the /graphql endpoint: the executable schema served
@@ -88,7 +94,12 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	})
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodOptions}})
-	srv.AddTransport(httpTransport{})
+	if !opts.NoLive {
+		for _, t := range liveTransports(svc, opts.Origins) { // before httpTransport: they take their requests first
+			srv.AddTransport(t)
+		}
+	}
+	srv.AddTransport(httpTransport{live: !opts.NoLive})
 	docs := newDocCache(maxCachedDocs)
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(parserTokenLimit)
@@ -129,6 +140,9 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		if !opts.NoLive && isLive(r) {
+			w = newLiveWriter(w)
+		}
 		srv.ServeHTTP(w, r)
 	})
 }
@@ -193,6 +207,9 @@ var flatCost = []string{
 	"Query.me", "Query.task", "Query.user", "Query.node",
 	"Mutation.createTask", "Mutation.updateTask", "Mutation.deleteTask", "Mutation.removeTask",
 	"Mutation.logout", "Mutation.logoutEverywhere", "Mutation.revokeSession",
+	// One event at a time; what a subscription holds is bounded by
+	// core.MaxSubscriptionsPerUser, not by cost.
+	"Subscription.taskEvents", "Subscription.userEvents",
 }
 
 // pageSize is how many items a connection may return for first.

@@ -47,7 +47,9 @@ const (
 //
 // Every answer is a GraphQL response ({"errors": [...]} with
 // extensions.code) in the negotiated media type.
-type httpTransport struct{}
+type httpTransport struct {
+	live bool // the subscription transports are there (a subscription here is misdirected, not unserved)
+}
 
 var _ graphql.Transport = httpTransport{}
 
@@ -57,7 +59,7 @@ func (httpTransport) Supports(r *http.Request) bool {
 	return r.Method != http.MethodOptions && r.Header.Get("Upgrade") == ""
 }
 
-func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+func (t httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	h := w.Header()
 	h.Add("Vary", "Accept")
 	mediaType, ok := negotiate(r.Header.Get("Accept"))
@@ -95,6 +97,16 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			w.WriteHeader(http.StatusBadRequest)
 		}
 		writeResponse(w, exec.DispatchError(graphql.WithOperationContext(ctx, opCtx), errs))
+		return
+	}
+	if opCtx.Operation.Operation == ast.Subscription {
+		// A subscription's answers are a stream: over a plain request it
+		// would hold the connection until its first event.
+		msg := "a subscription needs a WebSocket (graphql-transport-ws) or Accept: text/event-stream"
+		if !t.live {
+			msg = "subscriptions are not served here (the Lambda image): subscribe to a server run with taskapi serve"
+		}
+		writeRequestError(w, http.StatusBadRequest, msg)
 		return
 	}
 	if r.Method == http.MethodGet && opCtx.Operation.Operation != ast.Query {

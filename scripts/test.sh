@@ -98,9 +98,9 @@ if grep -q '/huma/' <<<"$deps"; then
   echo "cmd/taskapi links huma: only files built with -tags openapi may import it"; exit 1
 fi
 # Package initialization runs at every cold start: service/ssm's alone cost
-# about 10 ms (internal/lambdaserve/ssm.go makes its one call instead).
+# about 10 ms (internal/ssm makes its one call instead).
 if grep -q 'aws-sdk-go-v2/service/ssm$' <<<"$deps"; then
-  echo "cmd/taskapi links aws-sdk-go-v2/service/ssm: use internal/lambdaserve's SSM client"; exit 1
+  echo "cmd/taskapi links aws-sdk-go-v2/service/ssm: use internal/ssm's client"; exit 1
 fi
 # The Lambda image, as the Dockerfile builds it (-tags lambda.norpc,lambdaenv):
 # - no html/template: its reflection (MethodByName) stops the linker from
@@ -175,7 +175,7 @@ fi
 
 step "go test -race with the Lambda image's tags (lambda.norpc,lambdaenv)"
 # internal/infratest also runs the image's build under the Lambda emulator.
-go test -race -count=1 -tags lambda.norpc,lambdaenv "$@" ./internal/awsconf/ ./store/dynamo/ ./cmd/taskapi/ ./internal/lambdaserve/
+go test -race -count=1 -tags lambda.norpc,lambdaenv "$@" ./internal/awsconf/ ./store/dynamo/ ./cmd/taskapi/ ./internal/lambdaserve/ ./internal/ssm/
 
 step "fuzz (${FUZZTIME:-10s} per target)"
 scripts/fuzz.sh

@@ -60,6 +60,11 @@ type Options struct {
 	// server span named by its operation, GraphQL operation and resolver
 	// spans under it. nil: no middleware, no extension, no span.
 	Tracing *tracing.HTTPOptions
+	// NoSubscriptions leaves out the subscription transports (WebSocket,
+	// SSE): in Lambda, behind API Gateway's HTTP API, a WebSocket cannot
+	// upgrade and an event stream would be buffered until the function's
+	// timeout.
+	NoSubscriptions bool
 }
 
 // RequestObserver counts requests by transport ("graphql", "rest",
@@ -92,6 +97,8 @@ func New(svc *core.Service, o Options) http.Handler {
 		MaxBodyBytes:  o.MaxBodyBytes,
 		LabelRequests: labels,
 		Tracer:        tracer,
+		Origins:       o.CORSOrigins,
+		NoLive:        o.NoSubscriptions,
 	})
 	api := rest.New(svc, rest.Options{Logger: o.Logger, MaxBodyBytes: o.MaxBodyBytes})
 	// The playground page is rendered at build time (resolvers/playground.go);

@@ -18,8 +18,8 @@ import (
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/awsconf"
-	"github.com/taskapi/taskapi/internal/lambdaserve"
 	"github.com/taskapi/taskapi/internal/metrics"
+	"github.com/taskapi/taskapi/internal/ssm"
 	"github.com/taskapi/taskapi/internal/tracing"
 	"github.com/taskapi/taskapi/internal/tracing/provider"
 	"github.com/taskapi/taskapi/ratelimit"
@@ -78,7 +78,14 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 			httpOpts.Flush = p.Flush
 		}
 	}
-	st, err := openStore(ctx, cfg, dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log, Tracer: tp})
+	if cfg.MetricsAddr != "" && !cfg.Lambda {
+		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
+	}
+	dopts := dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log, Tracer: tp}
+	if a.metrics != nil {
+		dopts.Observer = a.metrics // consumed capacity and throttles
+	}
+	st, err := openStore(ctx, cfg, dopts)
 	if err != nil {
 		a.Close()
 		return nil, err
@@ -89,9 +96,6 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		st = tracing.Store(st, tp)
 	}
 	var obs cache.Observer // stays a nil interface without metrics: no call at all
-	if cfg.MetricsAddr != "" && !cfg.Lambda {
-		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
-	}
 	if a.metrics != nil {
 		obs = a.metrics
 		st = metrics.Store(st, a.metrics)
@@ -111,7 +115,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 	var (
 		counter core.RateCounter = local
 		apq     graphql.Cache[string]
-		store   core.Store = st
+		store   core.Store    = st
+		events  core.EventBus // nil: in process (core's LocalBus)
 	)
 	if cfg.CacheEnabled() {
 		// go-redis logs through a process-wide logger; route it to ours at
@@ -129,6 +134,13 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		store = cache.New(st, rdb, cache.Options{Resilience: res})
 		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: res})
 		apq = cache.NewAPQ(rdb, cache.APQOptions{Logger: log})
+		// Subscriptions hear the writes of every instance (Lambda has no
+		// subscriptions here: API Gateway's HTTP API cannot upgrade).
+		if !cfg.Lambda {
+			bus := cache.NewBus(rdb, cache.BusOptions{Resilience: res})
+			a.closers = append(a.closers, bus.Close) // closed before rdb (closers run last first)
+			events = bus
+		}
 		ready[1].Ping = func(ctx context.Context) error { return rdb.Ping(ctx).Err() }
 	}
 	var (
@@ -153,6 +165,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		SessionTTL:      cfg.SessionTTL,
 		SessionIdleTTL:  cfg.SessionIdleTTL,
 		Authenticated:   authenticated(tp),
+		Events:          events,
 	})
 	a.handler = server.New(a.svc, server.Options{
 		Logger:        log,
@@ -163,6 +176,8 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*app, erro
 		Ready:         ready,
 		Requests:      reqObs,
 		Tracing:       httpOpts,
+		// Lambda's HTTP API can neither upgrade nor stream (docs/graphql.md).
+		NoSubscriptions: cfg.Lambda,
 	})
 	return a, nil
 }
@@ -279,7 +294,7 @@ func loadSSM(ctx context.Context, cfg config.Config, names map[string]string) (m
 	if err != nil {
 		return nil, err
 	}
-	client := &lambdaserve.SSMClient{
+	client := &ssm.Client{
 		Region:      awsCfg.Region,
 		Credentials: awsCfg.Credentials,
 		Endpoint:    awsconf.Endpoint(ctx, awsCfg, "SSM"),
@@ -287,7 +302,7 @@ func loadSSM(ctx context.Context, cfg config.Config, names map[string]string) (m
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	return lambdaserve.LoadSSMParams(ctx, client, names)
+	return ssm.LoadParams(ctx, client, names)
 }
 
 // describe turns a domain error into one line for the operator.

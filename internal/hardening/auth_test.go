@@ -51,6 +51,11 @@ func protectedOperations() []operation {
 			return query, v(taskID, userID)
 		}}
 	}
+	sse := func(name, query string) operation {
+		o := g(name, query, nil)
+		o.api = "SSE"
+		return o
+	}
 	task := func(taskID, _ string) vars { return vars{"id": taskID} }
 	onTask := func(o operation) operation { o.onTask = true; return o }
 	user := func(_, userID string) vars { return vars{"id": userID} }
@@ -105,6 +110,8 @@ func protectedOperations() []operation {
 		g("deleteUser", `mutation($id: ID!) { deleteUser(id: $id) }`, user),
 		g("exportMyData", `{ exportMyData }`, nil),
 		regAdmin("GraphQL"),
+		sse("taskEvents", `subscription { taskEvents { kind taskId task { title } } }`),
+		sse("userEvents", `subscription { userEvents { kind user { email } } }`),
 	}
 }
 
@@ -116,6 +123,10 @@ func (e *env) call(t testing.TB, o operation, token, taskID, userID string) (rep
 		return e.rest(t, method, path, token, body), gqlReply{}
 	}
 	q, v := o.gql(taskID, userID)
+	if o.api == "SSE" {
+		g := e.sseFirst(t, token, q, v)
+		return g.reply, g
+	}
 	g := e.gql(t, token, q, v)
 	return g.reply, g
 }

@@ -288,6 +288,7 @@ type envConfig struct {
 	metrics       bool         // wire internal/metrics in as cmd/taskapi does with METRICS_ADDR
 	local         *ratelimit.Local
 	apq           graphql.Cache[string]
+	events        core.EventBus // nil: the service's own (in process)
 	// internalOK: the test provokes internal errors; otherwise any logged
 	// internal error or panic fails it (a client mistake must never be one).
 	internalOK bool
@@ -304,6 +305,7 @@ func withTokenClock(now func() time.Time) option {
 func withWrap(w func(core.Store) core.Store) option { return func(c *envConfig) { c.wrap = w } }
 func withInternalErrors() option                    { return func(c *envConfig) { c.internalOK = true } }
 func withLimits(l core.Limits) option               { return func(c *envConfig) { c.limits = &l } }
+func withEvents(b core.EventBus) option             { return func(c *envConfig) { c.events = b } }
 func withMetrics() option                           { return func(c *envConfig) { c.metrics = true } }
 
 // newEnv builds what cmd/taskapi builds: the service over st and
@@ -362,6 +364,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Limiter:      core.NewLimiter(counter, *cfg.limits),
 		Logger:       log,
 		Observer:     coreObs,
+		Events:       cfg.events,
 	})
 	h := server.New(svc, server.Options{
 		Logger:        log,
@@ -768,4 +771,33 @@ func errorsJoin(errs []error, n int) error {
 		errs = append(errs[:n:n], fmt.Errorf("… and %d more", len(errs)-n))
 	}
 	return errors.Join(errs...)
+}
+
+// sseFirst runs a subscription over Server-Sent Events (graphql-sse's
+// distinct connections mode) and returns its first event, as a GraphQL
+// answer; the stream must end within 5 s (a refused subscription does at
+// once).
+func (e *env) sseFirst(t testing.TB, token, query string, v vars) gqlReply {
+	t.Helper()
+	body, err := json.Marshal(map[string]any{"query": query, "variables": v})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	rep, err := e.send(ctx, request{method: http.MethodPost, path: "/graphql", token: token, body: body, header: map[string]string{"Accept": "text/event-stream"}})
+	if err != nil {
+		t.Fatalf("subscription over SSE: %v", err)
+	}
+	for _, line := range strings.Split(string(rep.body), "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok && strings.HasPrefix(data, "{") {
+			g, err := decodeGQL(reply{status: rep.status, header: rep.header, body: []byte(data)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return g
+		}
+	}
+	t.Fatalf("no event in the stream: %s", rep)
+	return gqlReply{}
 }

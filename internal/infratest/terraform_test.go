@@ -427,7 +427,7 @@ func TestTerraform_LambdaRoleIsLeastPrivilege(t *testing.T) {
 	jwt, pepper := secretParameterNames(t, m, false)
 	allowed := map[string][]string{
 		"dynamodb": {"BatchGetItem", "BatchWriteItem", "ConditionCheckItem", "DeleteItem", "GetItem", "PutItem", "Query", "Scan", "UpdateItem"},
-		"ssm":      {"GetParameters"}, // internal/lambdaserve/ssm.go's one call
+		"ssm":      {"GetParameters"}, // internal/ssm's one call
 		"logs":     {"CreateLogStream", "PutLogEvents"},
 		"ec2": {"AssignPrivateIpAddresses", "CreateNetworkInterface", "DeleteNetworkInterface",
 			"DescribeNetworkInterfaces", "DescribeSubnets", "UnassignPrivateIpAddresses"},
@@ -1005,7 +1005,7 @@ func TestTerraform_ValidationsAgreeWithConfigLoad(t *testing.T) {
 
 // TestTerraform_TestsAssertWhatTheCodeUses ties the literal values
 // terraform/tests asserts to the code: the index names store/dynamo
-// queries, the one SSM call internal/lambdaserve makes, and every variable
+// queries, the one SSM call internal/ssm makes, and every variable
 // of the Lambda's environment (which config.Load reads, see
 // TestTerraform_LambdaEnvironmentIsAValidProductionConfig).
 func TestTerraform_TestsAssertWhatTheCodeUses(t *testing.T) {

@@ -34,4 +34,10 @@ func (*Metrics) RateLimited(string) {}
 // LoginFailed does nothing in this build.
 func (*Metrics) LoginFailed(string) {}
 
+// DynamoDBConsumed does nothing in this build.
+func (*Metrics) DynamoDBConsumed(string, string, float64) {}
+
+// DynamoDBThrottled does nothing in this build.
+func (*Metrics) DynamoDBThrottled(string) {}
+
 func (*Metrics) storeError(error) {}

@@ -43,6 +43,8 @@ type Metrics struct {
 	rateLimited *prometheus.CounterVec
 	loginFailed *prometheus.CounterVec
 	storeErrors *prometheus.CounterVec
+	consumed    *prometheus.CounterVec
+	throttled   *prometheus.CounterVec
 }
 
 // New returns the metrics, registered with the Go runtime's and the
@@ -79,8 +81,16 @@ func New() *Metrics {
 			Name: "taskapi_store_errors_total",
 			Help: "Errors returned by the store (DynamoDB or embedded, under the cache) by kind: not_found, conflict, precondition, unavailable, canceled, other.",
 		}, []string{"kind"}),
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taskapi_dynamodb_consumed_capacity_units_total",
+			Help: "Capacity units (read and write) DynamoDB reported consumed, by operation (GetItem, Query, TransactWriteItems, …) and table.",
+		}, []string{"operation", "table"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taskapi_dynamodb_throttled_attempts_total",
+			Help: "DynamoDB attempts refused for throughput (ThrottlingException, ProvisionedThroughputExceededException, RequestLimitExceeded), by operation; the client retries them.",
+		}, []string{"operation"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.cacheReads, m.breaker, m.rateLimited, m.loginFailed, m.storeErrors,
+	m.reg.MustRegister(m.requests, m.duration, m.cacheReads, m.breaker, m.rateLimited, m.loginFailed, m.storeErrors, m.consumed, m.throttled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// The closed sets start at zero, so a rate() over them works from the
 	// first scrape instead of from the first event.
@@ -98,6 +108,15 @@ func New() *Metrics {
 	}
 	return m
 }
+
+// DynamoDBConsumed counts the capacity DynamoDB reported for one operation
+// (dynamo.Observer).
+func (m *Metrics) DynamoDBConsumed(op, table string, units float64) {
+	m.consumed.WithLabelValues(op, table).Add(units)
+}
+
+// DynamoDBThrottled counts one throttled DynamoDB attempt (dynamo.Observer).
+func (m *Metrics) DynamoDBThrottled(op string) { m.throttled.WithLabelValues(op).Inc() }
 
 // Handler serves the metrics in Prometheus's text format (or OpenMetrics,
 // if the scraper asks), for the METRICS_ADDR listener only.

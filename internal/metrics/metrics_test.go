@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +17,10 @@ import (
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/metrics"
+	"github.com/taskapi/taskapi/internal/testenv"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
+	"github.com/taskapi/taskapi/store/dynamo"
 	"github.com/taskapi/taskapi/store/embedded"
 )
 
@@ -196,4 +199,33 @@ func TestNilMetrics(t *testing.T) {
 	m.BreakerChanged("cache", "open")
 	m.RateLimited("login")
 	m.LoginFailed("bad_credentials")
+}
+
+// TestDynamoDBCapacityAndThrottles: a store operation on DynamoDB Local,
+// through a client observed by the metrics, moves the consumed-capacity
+// counter of its operation and table; a throttled attempt counts as one.
+func TestDynamoDBCapacityAndThrottles(t *testing.T) {
+	m := metrics.New()
+	client, err := dynamo.NewClient(t.Context(), dynamo.Options{Endpoint: testenv.DynamoDB(t), Region: "us-east-1", Observer: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := dynamo.Tables{Users: "metrics-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-users"}
+	tables.Tasks = strings.TrimSuffix(tables.Users, "-users") + "-tasks"
+	s := dynamo.New(client, tables)
+	if err := s.CreateTables(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"operation": "GetItem", "table": tables.Users}
+	before := value(t, m, "taskapi_dynamodb_consumed_capacity_units_total", labels)
+	if _, err := s.GetUser(t.Context(), "VAH1"); err == nil {
+		t.Fatal("a user in fresh tables")
+	}
+	if got := value(t, m, "taskapi_dynamodb_consumed_capacity_units_total", labels) - before; got <= 0 {
+		t.Errorf("GetItem on %s consumed %v units by the metrics, want more than 0", tables.Users, got)
+	}
+	m.DynamoDBThrottled("Query")
+	if got := value(t, m, "taskapi_dynamodb_throttled_attempts_total", map[string]string{"operation": "Query"}); got != 1 {
+		t.Errorf("throttled attempts %v, want 1", got)
+	}
 }

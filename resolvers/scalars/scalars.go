@@ -109,7 +109,23 @@ var (
 		pair("CREATED_AT", core.OrderCreatedAt), pair("UPDATED_AT", core.OrderUpdatedAt), pair("DUE_DATE", core.OrderDueDate))
 	orderDirections = newEnum("OrderDirection",
 		pair("ASC", core.Ascending), pair("DESC", core.Descending))
+	taskEventKinds = newEnum("TaskEventKind",
+		pair("CREATED", core.TaskCreated), pair("UPDATED", core.TaskUpdated), pair("DELETED", core.TaskDeleted))
+	userEventKinds = newEnum("UserEventKind",
+		pair("CREATED", core.UserCreated), pair("UPDATED", core.UserUpdated))
 )
+
+// MarshalTaskEventKind writes a core.TaskEventKind as its GraphQL name.
+func MarshalTaskEventKind(k core.TaskEventKind) graphql.Marshaler { return taskEventKinds.marshal(k) }
+
+// UnmarshalTaskEventKind reads CREATED, UPDATED or DELETED.
+func UnmarshalTaskEventKind(v any) (core.TaskEventKind, error) { return taskEventKinds.unmarshal(v) }
+
+// MarshalUserEventKind writes a core.UserEventKind as its GraphQL name.
+func MarshalUserEventKind(k core.UserEventKind) graphql.Marshaler { return userEventKinds.marshal(k) }
+
+// UnmarshalUserEventKind reads CREATED or UPDATED.
+func UnmarshalUserEventKind(v any) (core.UserEventKind, error) { return userEventKinds.unmarshal(v) }
 
 // MarshalTaskOrderField writes a core.TaskOrderField as its GraphQL name.
 func MarshalTaskOrderField(f core.TaskOrderField) graphql.Marshaler {

@@ -66,6 +66,10 @@ type Options struct {
 	// retries are in it. nil: no span, no middleware. The Lambda image
 	// built without -tags otel has no such spans (trace_lambda.go).
 	Tracer trace.TracerProvider
+	// Observer, if set, hears each operation's consumed capacity and each
+	// throttled attempt (observe.go); without it no operation asks for its
+	// capacity.
+	Observer Observer
 }
 
 // NewClient builds the DynamoDB client once (per process, or per Lambda cold
@@ -107,6 +111,9 @@ func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
 		do.APIOptions = append(do.APIOptions, operationMiddleware(timeout, o.OnCall))
 		if o.Tracer != nil {
 			instrument(&do.APIOptions, o.Tracer) // trace.go
+		}
+		if o.Observer != nil {
+			do.APIOptions = append(do.APIOptions, observeMiddleware(o.Observer))
 		}
 		if o.Logger != nil {
 			do.Logger = SDKLogger(o.Logger)

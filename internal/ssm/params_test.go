@@ -1,4 +1,4 @@
-package lambdaserve_test
+package ssm_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/taskapi/taskapi/internal/lambdaserve"
+	"github.com/taskapi/taskapi/internal/ssm"
 )
 
 // fakeSSM answers GetParameters from a map, as SSM does: unknown names are
@@ -20,9 +20,9 @@ type fakeSSM struct {
 	err    error
 }
 
-var _ lambdaserve.SSMGetParametersAPI = (*fakeSSM)(nil)
+var _ ssm.GetParametersAPI = (*fakeSSM)(nil)
 
-func (f *fakeSSM) GetParameters(_ context.Context, names []string) ([]lambdaserve.Parameter, error) {
+func (f *fakeSSM) GetParameters(_ context.Context, names []string) ([]ssm.Parameter, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, slices.Clone(names))
@@ -32,10 +32,10 @@ func (f *fakeSSM) GetParameters(_ context.Context, names []string) ([]lambdaserv
 	if len(names) > 10 {
 		return nil, errors.New("ValidationException: too many names")
 	}
-	var out []lambdaserve.Parameter
+	var out []ssm.Parameter
 	for _, name := range names {
 		if v, ok := f.params[name]; ok {
-			out = append(out, lambdaserve.Parameter{Name: name, Value: v})
+			out = append(out, ssm.Parameter{Name: name, Value: v})
 		}
 	}
 	return out, nil
@@ -102,7 +102,7 @@ func TestLoadSSMParams(t *testing.T) {
 		{
 			name:      "ErrMissingParameter",
 			names:     map[string]string{"JWT_SECRET": "/taskapi/prod/jwt-secret", "PASS_SECRET_KEY": "/taskapi/prod/nope"},
-			wantErr:   lambdaserve.ErrMissingParameter,
+			wantErr:   ssm.ErrMissingParameter,
 			wantInErr: []string{"PASS_SECRET_KEY", "/taskapi/prod/nope"},
 			wantCalls: 1,
 		},
@@ -129,7 +129,7 @@ func TestLoadSSMParams(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := &fakeSSM{params: stored, err: tc.fakeErr}
-			got, err := lambdaserve.LoadSSMParams(context.Background(), fake, tc.names)
+			got, err := ssm.LoadParams(context.Background(), fake, tc.names)
 			if len(fake.calls) != tc.wantCalls {
 				t.Errorf("GetParameters calls = %d (%q), want %d", len(fake.calls), fake.calls, tc.wantCalls)
 			}

@@ -1,4 +1,4 @@
-package lambdaserve_test
+package ssm_test
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/taskapi/taskapi/internal/lambdaserve"
+	"github.com/taskapi/taskapi/internal/ssm"
 )
 
 const (
@@ -233,28 +233,28 @@ func TestSSMClientRequest(t *testing.T) {
 		region string
 		token  string
 		names  []string
-		want   []lambdaserve.Parameter
+		want   []ssm.Parameter
 	}{
 		{
 			name: "OK_StaticCredentials", region: "us-east-1", names: []string{"/taskapi/prod/jwt-secret"},
-			want: []lambdaserve.Parameter{{Name: "/taskapi/prod/jwt-secret", Value: versions["/taskapi/prod/jwt-secret"][3]}},
+			want: []ssm.Parameter{{Name: "/taskapi/prod/jwt-secret", Value: versions["/taskapi/prod/jwt-secret"][3]}},
 		},
 		{
 			name: "OK_SessionToken", region: "eu-west-1", token: testToken, names: []string{"/taskapi/prod/jwt-secret", "/taskapi/prod/pepper", "/taskapi/prod/nope"},
-			want: []lambdaserve.Parameter{
+			want: []ssm.Parameter{
 				{Name: "/taskapi/prod/jwt-secret", Value: versions["/taskapi/prod/jwt-secret"][3]},
 				{Name: "/taskapi/prod/pepper", Value: versions["/taskapi/prod/pepper"][0]},
 			},
 		},
 		{
 			name: "OK_ChinaRegionAndSelector", region: "cn-north-1", token: testToken, names: []string{"/taskapi/prod/jwt-secret:2"},
-			want: []lambdaserve.Parameter{{Name: "/taskapi/prod/jwt-secret", Value: versions["/taskapi/prod/jwt-secret"][1], Selector: ":2"}},
+			want: []ssm.Parameter{{Name: "/taskapi/prod/jwt-secret", Value: versions["/taskapi/prod/jwt-secret"][1], Selector: ":2"}},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newFakeSSMEndpoint(t, answerLikeSSM)
-			c := &lambdaserve.SSMClient{Region: tc.region, Credentials: staticCreds(tc.token), Endpoint: srv.URL}
+			c := &ssm.Client{Region: tc.region, Credentials: staticCreds(tc.token), Endpoint: srv.URL}
 			start := time.Now().UTC()
 			params, err := c.GetParameters(context.Background(), tc.names)
 			reqs := srv.requests()
@@ -363,7 +363,7 @@ func TestSSMClientEndpoint(t *testing.T) {
 				}
 				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"Parameters":[],"InvalidParameters":["/a"]}`))}, nil
 			})
-			c := &lambdaserve.SSMClient{Region: tc.region, Endpoint: tc.endpoint, Credentials: staticCreds(""), HTTPClient: doer}
+			c := &ssm.Client{Region: tc.region, Endpoint: tc.endpoint, Credentials: staticCreds(""), HTTPClient: doer}
 			_, err := c.GetParameters(context.Background(), []string{"/a"})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -423,7 +423,7 @@ func TestSSMClientErrors(t *testing.T) {
 		wantIn     []string
 		wantNotIn  []string
 		wantIs     error
-		wantSSMErr string // SSMError.Type
+		wantSSMErr string // Error.Type
 		wantCalls  int
 	}{
 		{
@@ -543,9 +543,9 @@ func TestSSMClientErrors(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
 				defer cancel()
 			}
-			c := &lambdaserve.SSMClient{Region: "us-east-1", Credentials: creds, Endpoint: srv.URL}
+			c := &ssm.Client{Region: "us-east-1", Credentials: creds, Endpoint: srv.URL}
 			start := time.Now()
-			got, err := lambdaserve.LoadSSMParams(ctx, c, names)
+			got, err := ssm.LoadParams(ctx, c, names)
 			elapsed := time.Since(start)
 			if n := len(srv.requests()); n != tc.wantCalls {
 				t.Errorf("%d requests, want %d", n, tc.wantCalls)
@@ -569,9 +569,9 @@ func TestSSMClientErrors(t *testing.T) {
 				t.Errorf("err = %v, want %v", err, tc.wantIs)
 			}
 			if tc.wantSSMErr != "" {
-				var se *lambdaserve.SSMError
+				var se *ssm.Error
 				if !errors.As(err, &se) || se.Type != tc.wantSSMErr {
-					t.Errorf("err = %v, want an *SSMError of type %s", err, tc.wantSSMErr)
+					t.Errorf("err = %v, want an *Error of type %s", err, tc.wantSSMErr)
 				}
 			}
 			msg := err.Error()
@@ -589,7 +589,7 @@ func TestSSMClientErrors(t *testing.T) {
 	}
 }
 
-// TestLoadSSMParamsOverHTTP: LoadSSMParams through SSMClient and a fake SSM
+// TestLoadSSMParamsOverHTTP: LoadParams through Client and a fake SSM
 // that checks signatures.
 func TestLoadSSMParamsOverHTTP(t *testing.T) {
 	jwt := versions["/taskapi/prod/jwt-secret"]
@@ -618,21 +618,21 @@ func TestLoadSSMParamsOverHTTP(t *testing.T) {
 		{
 			name:      "ErrMissingParameter",
 			names:     map[string]string{"JWT_SECRET": "/taskapi/prod/jwt-secret", "PASS_SECRET_KEY": "/taskapi/prod/nope"},
-			wantErr:   lambdaserve.ErrMissingParameter,
+			wantErr:   ssm.ErrMissingParameter,
 			wantInErr: []string{"PASS_SECRET_KEY", "/taskapi/prod/nope"},
 		},
 		{
 			name:      "ErrMissingVersion",
 			names:     map[string]string{"JWT_SECRET": "/taskapi/prod/jwt-secret:9"},
-			wantErr:   lambdaserve.ErrMissingParameter,
+			wantErr:   ssm.ErrMissingParameter,
 			wantInErr: []string{"JWT_SECRET", "/taskapi/prod/jwt-secret:9"},
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newFakeSSMEndpoint(t, answerLikeSSM)
-			c := &lambdaserve.SSMClient{Region: "eu-west-1", Credentials: staticCreds(testToken), Endpoint: srv.URL}
-			got, err := lambdaserve.LoadSSMParams(context.Background(), c, tc.names)
+			c := &ssm.Client{Region: "eu-west-1", Credentials: staticCreds(testToken), Endpoint: srv.URL}
+			got, err := ssm.LoadParams(context.Background(), c, tc.names)
 			if n := len(srv.requests()); n != 1 {
 				t.Errorf("%d requests, want 1", n)
 			}

@@ -1,4 +1,8 @@
-package lambdaserve
+// Package ssm reads the secrets named by JWT_SECRET_PARAM and
+// PASS_SECRET_KEY_PARAM from SSM Parameter Store at start, in every mode
+// (taskapi serve and the Lambda image alike), with one signed HTTPS call
+// (Client) instead of the SDK's SSM client.
+package ssm
 
 import (
 	"context"
@@ -9,10 +13,10 @@ import (
 	"strings"
 )
 
-// SSMGetParametersAPI is the one SSM call LoadSSMParams makes: GetParameters
+// GetParametersAPI is the one SSM call LoadParams makes: GetParameters
 // with WithDecryption set, for at most ten names; names SSM does not know
-// are absent from the result. *SSMClient satisfies it.
-type SSMGetParametersAPI interface {
+// are absent from the result. *Client satisfies it.
+type GetParametersAPI interface {
 	GetParameters(ctx context.Context, names []string) ([]Parameter, error)
 }
 
@@ -25,20 +29,20 @@ type Parameter struct {
 	Selector string
 }
 
-// ErrMissingParameter is wrapped by LoadSSMParams when a named parameter does
+// ErrMissingParameter is wrapped by LoadParams when a named parameter does
 // not exist (or the caller may not read it).
 var ErrMissingParameter = errors.New("SSM parameter not found")
 
 // ssmBatch is the most names one GetParameters call accepts.
 const ssmBatch = 10
 
-// LoadSSMParams reads SSM parameters (SecureString ones decrypted) at cold
+// LoadParams reads SSM parameters (SecureString ones decrypted) at cold
 // start. names maps a key of the caller's choosing (e.g. "JWT_SECRET") to a
 // parameter name (e.g. "/taskapi/prod/jwt-secret", optionally with a
 // ":version" selector); the result maps the same keys to the values. Every
 // name must exist and hold a non-empty value, or the error names the keys
 // and parameters that failed — never a value.
-func LoadSSMParams(ctx context.Context, client SSMGetParametersAPI, names map[string]string) (map[string]string, error) {
+func LoadParams(ctx context.Context, client GetParametersAPI, names map[string]string) (map[string]string, error) {
 	unique := make([]string, 0, len(names))
 	for key, name := range names {
 		if strings.TrimSpace(name) == "" {

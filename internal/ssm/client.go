@@ -1,4 +1,4 @@
-package lambdaserve
+package ssm
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// SSMClient makes SSM's GetParameters call (always WithDecryption) as one
+// Client makes SSM's GetParameters call (always WithDecryption) as one
 // SigV4-signed HTTPS request: the AWS JSON 1.1 protocol, nothing else of the
 // SDK's SSM client. Linking github.com/aws/aws-sdk-go-v2/service/ssm for this
 // one call at a Lambda cold start would cost its package initialization
@@ -28,7 +28,7 @@ import (
 //
 // Like the SDK it makes up to three attempts when the call fails on the way
 // (a network error, HTTP 5xx, throttling), within the caller's context.
-type SSMClient struct {
+type Client struct {
 	// Region is the AWS region, e.g. "eu-west-1"; it picks the endpoint and
 	// is part of the signature.
 	Region string
@@ -43,17 +43,17 @@ type SSMClient struct {
 	HTTPClient aws.HTTPClient
 }
 
-var _ SSMGetParametersAPI = (*SSMClient)(nil)
+var _ GetParametersAPI = (*Client)(nil)
 
-// SSMError is SSM's refusal of a call: its error type without the namespace
+// Error is SSM's refusal of a call: its error type without the namespace
 // (e.g. "AccessDeniedException"), the HTTP status and SSM's message.
-type SSMError struct {
+type Error struct {
 	Type       string
 	StatusCode int
 	Message    string
 }
 
-func (e *SSMError) Error() string {
+func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("SSM GetParameters: ")
 	if e.Type != "" {
@@ -83,7 +83,7 @@ const (
 
 // GetParameters reads names (at most ten) with WithDecryption set. Unknown
 // names are simply absent from the result, as in SSM's answer.
-func (c *SSMClient) GetParameters(ctx context.Context, names []string) ([]Parameter, error) {
+func (c *Client) GetParameters(ctx context.Context, names []string) ([]Parameter, error) {
 	endpoint, err := c.endpoint()
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ type getParametersOutput struct {
 }
 
 // call makes one attempt; retry says whether another may succeed.
-func (c *SSMClient) call(ctx context.Context, client aws.HTTPClient, endpoint string, creds aws.Credentials, body []byte, payloadHash string) (_ []Parameter, retry bool, _ error) {
+func (c *Client) call(ctx context.Context, client aws.HTTPClient, endpoint string, creds aws.Credentials, body []byte, payloadHash string) (_ []Parameter, retry bool, _ error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, false, fmt.Errorf("SSM GetParameters: %w", err)
@@ -164,7 +164,7 @@ func (c *SSMClient) call(ctx context.Context, client aws.HTTPClient, endpoint st
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := parseSSMError(resp, data)
+		e := parseError(resp, data)
 		return nil, retryable(e), e
 	}
 	var out getParametersOutput
@@ -176,11 +176,11 @@ func (c *SSMClient) call(ctx context.Context, client aws.HTTPClient, endpoint st
 	return out.Parameters, false, nil
 }
 
-// parseSSMError reads an AWS JSON error: the type from the X-Amzn-ErrorType
+// parseError reads an AWS JSON error: the type from the X-Amzn-ErrorType
 // header or the body's "__type" (or "code"), e.g.
 // "com.amazonaws.ssm#AccessDeniedException" or
 // "AccessDeniedException:http://internal.amazon.com/...".
-func parseSSMError(resp *http.Response, data []byte) *SSMError {
+func parseError(resp *http.Response, data []byte) *Error {
 	var body struct {
 		Type       string `json:"__type"`
 		Code       string `json:"code"`
@@ -197,10 +197,10 @@ func parseSSMError(resp *http.Response, data []byte) *SSMError {
 	if len(msg) > ssmMaxMessage {
 		msg = strings.ToValidUTF8(msg[:ssmMaxMessage], "") + "…"
 	}
-	return &SSMError{Type: strings.TrimSpace(typ), StatusCode: resp.StatusCode, Message: msg}
+	return &Error{Type: strings.TrimSpace(typ), StatusCode: resp.StatusCode, Message: msg}
 }
 
-func retryable(e *SSMError) bool {
+func retryable(e *Error) bool {
 	switch e.Type {
 	case "ThrottlingException", "ThrottledException", "TooManyRequestsException", "RequestLimitExceeded":
 		return true
@@ -209,7 +209,7 @@ func retryable(e *SSMError) bool {
 }
 
 // endpoint is the URL the request goes to.
-func (c *SSMClient) endpoint() (string, error) {
+func (c *Client) endpoint() (string, error) {
 	if c.Endpoint != "" {
 		u, err := url.Parse(c.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
