@@ -89,6 +89,13 @@ type Config struct {
 	// "taskapi"; terraform/ sets taskapi/<stage>).
 	MetricsNamespace string
 
+	// Tracing is on when an OTLP endpoint is configured
+	// (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
+	// and neither OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none
+	// says otherwise. The SDK reads the other OTEL_* variables itself
+	// (docs/operations.md, "Traces").
+	Tracing bool
+
 	MaxTasksPerUser int // MAX_TASKS_PER_USER: the per-user task quota (0: none)
 	UserIDBlock     int // USER_ID_BLOCK: user numbers reserved per store round trip
 }
@@ -113,21 +120,23 @@ func Load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		Lambda:            getenv("AWS_LAMBDA_RUNTIME_API") != "",
-		Store:             strings.ToLower(env("STORE", StoreEmbedded)),
-		DataDir:           env("DATA_DIR", "./data"),
-		DynamoDBEndpoint:  env("DYNAMODB_ENDPOINT", ""),
-		AWSRegion:         env("AWS_REGION", env("AWS_DEFAULT_REGION", "")),
-		UsersTable:        env("USERS_TABLE", "taskapi-users"),
-		TasksTable:        env("TASKS_TABLE", "taskapi-tasks"),
-		JWTSecret:         getenv("JWT_SECRET"),
-		JWTSecretParam:    env("JWT_SECRET_PARAM", ""),
-		PassSecretKey:     getenv("PASS_SECRET_KEY"),
-		PassKeyParam:      env("PASS_SECRET_KEY_PARAM", ""),
-		RedisHost:         env("REDIS_HOST", ""),
-		LogLevel:          strings.ToLower(env("LOG_LEVEL", "info")),
-		MetricsAddr:       env("METRICS_ADDR", ""),
-		MetricsNamespace:  env("METRICS_NAMESPACE", "taskapi"),
+		Lambda:           getenv("AWS_LAMBDA_RUNTIME_API") != "",
+		Store:            strings.ToLower(env("STORE", StoreEmbedded)),
+		DataDir:          env("DATA_DIR", "./data"),
+		DynamoDBEndpoint: env("DYNAMODB_ENDPOINT", ""),
+		AWSRegion:        env("AWS_REGION", env("AWS_DEFAULT_REGION", "")),
+		UsersTable:       env("USERS_TABLE", "taskapi-users"),
+		TasksTable:       env("TASKS_TABLE", "taskapi-tasks"),
+		JWTSecret:        getenv("JWT_SECRET"),
+		JWTSecretParam:   env("JWT_SECRET_PARAM", ""),
+		PassSecretKey:    getenv("PASS_SECRET_KEY"),
+		PassKeyParam:     env("PASS_SECRET_KEY_PARAM", ""),
+		RedisHost:        env("REDIS_HOST", ""),
+		LogLevel:         strings.ToLower(env("LOG_LEVEL", "info")),
+		MetricsAddr:      env("METRICS_ADDR", ""),
+		MetricsNamespace: env("METRICS_NAMESPACE", "taskapi"),
+		Tracing: (env("OTEL_EXPORTER_OTLP_ENDPOINT", "") != "" || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") != "") &&
+			!strings.EqualFold(env("OTEL_SDK_DISABLED", ""), "true") && !strings.EqualFold(env("OTEL_TRACES_EXPORTER", ""), "none"),
 		LambdaEventFormat: strings.ToLower(env("LAMBDA_EVENT_FORMAT", EventHTTPAPIv2)),
 	}
 	defEnv := "development"

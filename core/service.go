@@ -37,6 +37,7 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	obs      Observer
+	authed   func(ctx context.Context, userID string)
 
 	events        EventBus // committed changes, to subscriptions (events.go)
 	subscriptions subscriptionSlots
@@ -63,6 +64,10 @@ type Config struct {
 	// SessionTTL and SessionIdleTTL bound a session's life (0: the
 	// defaults, 30 and 7 days; see session.go).
 	SessionTTL, SessionIdleTTL time.Duration
+	// Authenticated, if set, is told the user id of each request whose
+	// token was accepted, once per request, and of each successful login
+	// (the trace's user id: internal/tracing.SetUser). It must not block.
+	Authenticated func(ctx context.Context, userID string)
 	// Events carries committed changes to subscriptions (nil: within this
 	// process, a LocalBus; store/cache's Redis bus across instances).
 	Events EventBus
@@ -112,6 +117,7 @@ func NewService(c Config) *Service {
 		idleTTL:  min(c.SessionIdleTTL, c.SessionTTL),
 		now:      func() time.Time { return c.Now().UTC().Truncate(time.Millisecond) },
 		log:      c.Logger,
+		authed:   c.Authenticated,
 		events:   c.Events,
 		recheck:  c.SubscriptionRecheck,
 	}
@@ -181,7 +187,12 @@ func (s *Service) Actor(ctx context.Context) (User, error) {
 	if st.token == "" {
 		return User{}, errNoCredentials
 	}
-	st.once.Do(func() { st.user, st.sessionID, st.version, st.err = s.authenticate(ctx, st.token) })
+	st.once.Do(func() {
+		st.user, st.sessionID, st.version, st.err = s.authenticate(ctx, st.token)
+		if st.err == nil && s.authed != nil {
+			s.authed(ctx, st.user.ID)
+		}
+	})
 	return st.user, st.err
 }
 
@@ -364,6 +375,9 @@ func (s *Service) Login(ctx context.Context, email, password string) (_ AuthPayl
 		return AuthPayload{}, errBadLogin
 	case !u.IsActive():
 		return AuthPayload{}, errInactiveUser
+	}
+	if s.authed != nil {
+		s.authed(ctx, u.ID) // the password was the credential
 	}
 	return s.startSession(ctx, u)
 }

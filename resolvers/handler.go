@@ -11,8 +11,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/graph"
+	"github.com/taskapi/taskapi/internal/tracing"
 )
 
 // Defaults of Options.
@@ -50,6 +53,9 @@ type Options struct {
 	// LabelRequests fills the request's requestinfo.Info (operation and
 	// result code) for the request metrics; off, nothing is added.
 	LabelRequests bool
+	// Tracer, if set, makes a span per operation and per resolver call
+	// (tracing.go); nil: no tracing extension at all.
+	Tracer trace.TracerProvider
 	// Origins are the browser origins a subscription's WebSocket may come
 	// from besides the API's own, as CORS allows them ("*": any).
 	Origins []string
@@ -117,6 +123,9 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 	srv.Use(persistCommit{cache: opts.APQCache})
 	if opts.LabelRequests {
 		srv.Use(requestLabels{}) // before the response cache: it counts cached answers too
+	}
+	if opts.Tracer != nil {
+		srv.Use(tracer{opts.Tracer.Tracer(tracing.Name)}) // before the response cache too: a cached answer is an operation span with no resolver under it
 	}
 	srv.Use(newResponseCache(svc)) // repeated reads of one's own data: see respcache.go
 	srv.SetErrorPresenter(errorPresenter(opts.Logger))

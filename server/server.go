@@ -21,12 +21,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rs/cors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/assets"
 	"github.com/taskapi/taskapi/internal/httpauth"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/requestinfo"
+	"github.com/taskapi/taskapi/internal/tracing"
 	"github.com/taskapi/taskapi/resolvers"
 	"github.com/taskapi/taskapi/rest"
 )
@@ -54,6 +56,10 @@ type Options struct {
 	// Requests counts every request (internal/metrics); nil: nothing is
 	// counted and nothing is added to the request path.
 	Requests RequestObserver
+	// Tracing, if set, gives every request a trace (internal/tracing): a
+	// server span named by its operation, GraphQL operation and resolver
+	// spans under it. nil: no middleware, no extension, no span.
+	Tracing *tracing.HTTPOptions
 	// NoSubscriptions leaves out the subscription transports (WebSocket,
 	// SSE): in Lambda, behind API Gateway's HTTP API, a WebSocket cannot
 	// upgrade and an event stream would be buffered until the function's
@@ -77,12 +83,20 @@ func New(svc *core.Service, o Options) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = core.MaxBodyBytes
 	}
+	// Requests are labeled (requestinfo) for the metrics and for the
+	// traces' span names.
+	labels := o.Requests != nil || o.Tracing != nil
+	var tracer trace.TracerProvider
+	if o.Tracing != nil {
+		tracer = o.Tracing.Provider
+	}
 	gql := resolvers.NewHandler(svc, resolvers.Options{
 		Logger:        o.Logger,
 		Introspection: o.Introspection,
 		APQCache:      o.APQCache,
 		MaxBodyBytes:  o.MaxBodyBytes,
-		LabelRequests: o.Requests != nil,
+		LabelRequests: labels,
+		Tracer:        tracer,
 		Origins:       o.CORSOrigins,
 		NoLive:        o.NoSubscriptions,
 	})
@@ -92,10 +106,11 @@ func New(svc *core.Service, o Options) http.Handler {
 	// built on its first request, not at every cold start.
 	playground := resolvers.Playground()
 
-	// label names each route's requests for the metrics; the GraphQL
-	// handler and REST's routes refine theirs. Without metrics it is h.
+	// label names each route's requests for the metrics and traces; the
+	// GraphQL handler and REST's routes refine theirs. Without either it
+	// is h.
 	label := func(transport, operation string, h http.Handler) http.Handler {
-		if o.Requests == nil {
+		if !labels {
 			return h
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +134,13 @@ func New(svc *core.Service, o Options) http.Handler {
 	h = securityHeaders(h, o.HSTS)
 	h = accessLog(h, o.Logger, o.Requests)
 	h = requestID(h)
-	return recoverer(h, o.Logger)
+	h = recoverer(h, o.Logger)
+	if o.Tracing != nil {
+		// Outermost, so that every log line of the request, a recovered
+		// panic's included, carries the trace id.
+		h = tracing.Middleware(h, *o.Tracing)
+	}
+	return h
 }
 
 // lazy is the handler build returns, built on its first request.
@@ -259,16 +280,18 @@ func accessLog(next http.Handler, log *slog.Logger, obs RequestObserver) http.Ha
 		sw := &statusWriter{ResponseWriter: w}
 		var info *requestinfo.Info
 		if obs != nil {
-			var ctx context.Context
-			ctx, info = requestinfo.New(r.Context())
-			info.Transport, info.Operation = requestinfo.Other, "unmatched" // a CORS preflight, a 405 of the mux
-			r = r.WithContext(ctx)
+			if info = requestinfo.From(r.Context()); info == nil { // tracing's, when it is on
+				var ctx context.Context
+				ctx, info = requestinfo.New(r.Context())
+				info.Transport, info.Operation = requestinfo.Other, "unmatched" // a CORS preflight, a 405 of the mux
+				r = r.WithContext(ctx)
+			}
 		}
 		next.ServeHTTP(sw, r)
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		if info != nil {
+		if obs != nil {
 			code := info.Code
 			if code == "" {
 				code = strconv.Itoa(sw.status)

@@ -14,12 +14,15 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/config"
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/awsconf"
 	"github.com/taskapi/taskapi/internal/metrics"
 	"github.com/taskapi/taskapi/internal/ssm"
+	"github.com/taskapi/taskapi/internal/tracing"
+	"github.com/taskapi/taskapi/internal/tracing/provider"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
@@ -49,22 +52,55 @@ func (a *app) Close() {
 // metrics go to emfOut as Embedded Metric Format lines (nil: none).
 func build(ctx context.Context, cfg config.Config, log *slog.Logger, emfOut io.Writer) (*app, error) {
 	a := &app{cfg: cfg}
+	// Tracing first: the store's and Redis's clients are instrumented as
+	// they are built. Off (no OTLP endpoint), tp stays nil and nothing is
+	// instrumented.
+	var (
+		tp       trace.TracerProvider
+		httpOpts *tracing.HTTPOptions
+	)
+	if cfg.Tracing && !provider.Linked {
+		// The Lambda image leaves the SDK out unless built with -tags otel
+		// (docs/operations.md, "Traces"): serve without traces rather
+		// than fail every invocation over telemetry.
+		log.Warn("an OTLP endpoint is configured but this build has no OpenTelemetry SDK (build with -tags otel): no traces")
+	}
+	if cfg.Tracing && provider.Linked {
+		p, err := provider.New(ctx, provider.Options{Lambda: cfg.Lambda, Version: moduleVersion()})
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return p.Shutdown(ctx)
+		})
+		tp = p.Tracer
+		httpOpts = &tracing.HTTPOptions{Provider: p.Tracer, Propagator: p.Propagator, Lambda: cfg.Lambda}
+		if cfg.Lambda {
+			httpOpts.Flush = p.Flush
+		}
+	}
 	if cfg.MetricsAddr != "" && !cfg.Lambda {
 		a.metrics = metrics.New() // nil in the Lambda image's build (internal/metrics/lambda.go)
 	}
 	if cfg.Lambda && emfOut != nil {
 		a.emf = metrics.NewEMF(emfOut, cfg.MetricsNamespace)
 	}
-	dopts := dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log}
+	dopts := dynamo.Options{Timeout: dynamo.RequestTimeout, Logger: log, Tracer: tp}
 	if a.metrics != nil {
 		dopts.Observer = a.metrics // consumed capacity and throttles
 	}
 	st, err := openStore(ctx, cfg, dopts)
 	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	a.raw = st
 	a.closers = append(a.closers, st.Close)
+	if tp != nil {
+		st = tracing.Store(st, tp)
+	}
 	var obs cache.Observer // stays a nil interface without metrics: no call at all
 	switch {
 	case a.metrics != nil:
@@ -98,6 +134,12 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, emfOut io.W
 		redis.SetLogger(redisLogger{log})
 		rdb := redis.NewClient(redisOptions(cfg))
 		a.closers = append(a.closers, rdb.Close)
+		if tp != nil {
+			if err := cache.Instrument(rdb, tp); err != nil {
+				a.Close()
+				return nil, fmt.Errorf("tracing Redis: %w", err)
+			}
+		}
 		res := cache.Resilience{Logger: log, Observer: obs}
 		store = cache.New(st, rdb, cache.Options{Resilience: res})
 		counter = cache.NewRateCounter(rdb, cache.LimiterOptions{Fallback: local, Resilience: res})
@@ -135,6 +177,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, emfOut io.W
 		UserIDBlock:     cfg.UserIDBlock,
 		SessionTTL:      cfg.SessionTTL,
 		SessionIdleTTL:  cfg.SessionIdleTTL,
+		Authenticated:   authenticated(tp),
 		Events:          events,
 	})
 	a.handler = server.New(a.svc, server.Options{
@@ -145,6 +188,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, emfOut io.W
 		HSTS:          !cfg.Development(),
 		Ready:         ready,
 		Requests:      reqObs,
+		Tracing:       httpOpts,
 		// Lambda's HTTP API can neither upgrade nor stream (docs/graphql.md).
 		NoSubscriptions: cfg.Lambda,
 	})
@@ -152,6 +196,15 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger, emfOut io.W
 	// response goes back to the runtime, which may freeze the process.
 	a.handler = a.emf.FlushEach(a.handler)
 	return a, nil
+}
+
+// authenticated is core's hook for the user id of a traced request, nil
+// without tracing.
+func authenticated(tp trace.TracerProvider) func(context.Context, string) {
+	if tp == nil {
+		return nil
+	}
+	return tracing.SetUser
 }
 
 // ping is st's readiness check for /readyz: its Ping (the embedded store's

@@ -41,3 +41,11 @@ func versionText() string {
 	fmt.Fprintf(&b, "  go:     %s %s\n", bi.GoVersion, platform)
 	return b.String()
 }
+
+// moduleVersion is the module's version alone (the traces' service.version).
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		return bi.Main.Version
+	}
+	return ""
+}

@@ -1,6 +1,6 @@
 // Package logging builds taskapi's slog logger: JSON in production (for
 // CloudWatch), text in development, the request id on every line of a
-// request, and secrets masked by attribute name as a last line of defence
+// request (and its trace and span ids when it is traced), and secrets masked by attribute name as a last line of defence
 // (the code never logs them on purpose).
 package logging
 
@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -52,6 +53,7 @@ var sensitive = []string{"password", "secret", "token", "authorization", "cookie
 var plain = map[string]bool{
 	slog.TimeKey: true, slog.LevelKey: true, slog.MessageKey: true, slog.SourceKey: true,
 	"method": true, "path": true, "status": true, "bytes": true, "duration_ms": true, "request_id": true,
+	"trace_id": true, "span_id": true,
 }
 
 func mask(_ []string, a slog.Attr) slog.Attr {
@@ -72,6 +74,12 @@ type requestIDHandler struct{ slog.Handler }
 func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
 	if id := RequestID(ctx); id != "" {
 		r.AddAttrs(slog.String("request_id", id))
+	}
+	// The ids of the span the line was logged in (internal/tracing): a
+	// log line leads to its trace and back. Without tracing no span is
+	// ever started, so this adds nothing.
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
 	return h.Handler.Handle(ctx, r)
 }

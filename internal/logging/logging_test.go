@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/testenv"
 )
@@ -78,5 +80,38 @@ func TestBufferedNeverSyncsTheOutput(t *testing.T) {
 	}
 	if n := out.syncs.Load(); n != 0 {
 		t.Fatalf("the output was synced %d times: on a log file that is an fsync per flush", n)
+	}
+}
+
+// TestCarriesTraceIDs: a line logged in a span carries its trace and span
+// ids; a line outside any span carries none.
+func TestCarriesTraceIDs(t *testing.T) {
+	tid, _ := trace.TraceIDFromHex("5759e988bd862e3fe1be46a994272793")
+	sid, _ := trace.SpanIDFromHex("53995c3f42cd8ad8")
+	traced := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	for _, tc := range []struct {
+		name  string
+		ctx   context.Context
+		want  []string
+		never []string
+	}{
+		{"InSpan", traced, []string{`"trace_id":"5759e988bd862e3fe1be46a994272793"`, `"span_id":"53995c3f42cd8ad8"`}, nil},
+		{"NoSpan", context.Background(), nil, []string{"trace_id", "span_id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			logging.New(&out, "json", "info").InfoContext(tc.ctx, "request", "password", "s3cret!")
+			line := out.String()
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Errorf("log line lacks %s: %s", w, line)
+				}
+			}
+			for _, n := range append(tc.never, "s3cret!") {
+				if strings.Contains(line, n) {
+					t.Errorf("log line has %s: %s", n, line)
+				}
+			}
+		})
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/sony/gobreaker/v2"
 
 	"github.com/taskapi/taskapi/core"
+	"github.com/taskapi/taskapi/internal/tracing"
 )
 
 // Defaults of Options.
@@ -259,7 +260,7 @@ func read[T any](ctx context.Context, s *Store, sc scope, key string, load func(
 // the version says. The version is "" when Redis could not be used.
 func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, extra []string, memo *decoded[T], load func(context.Context) (T, error)) (val T, ver string, extraVals []any, err error) {
 	if !s.usable(ctx, sc) {
-		s.counted("bypass")
+		s.counted(ctx, "bypass")
 		val, err = load(ctx)
 		return val, "", nil, err
 	}
@@ -271,7 +272,7 @@ func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, e
 		return err
 	})
 	if err != nil || len(vals) != len(keys) {
-		s.counted("bypass")
+		s.counted(ctx, "bypass")
 		val, err = load(ctx)
 		return val, "", nil, err
 	}
@@ -279,11 +280,11 @@ func readVersioned[T any](ctx context.Context, s *Store, sc scope, key string, e
 	ver, _ = vals[0].(string)
 	if raw, ok := vals[1].(string); ok && ver != "" {
 		if e, ok := memo.decode(raw); ok && e.Ver == ver && start.Sub(time.UnixMilli(e.At)) < sc.ttl {
-			s.counted("hit")
+			s.counted(ctx, "hit")
 			return e.Data, ver, extraVals, nil
 		}
 	}
-	s.counted("miss")
+	s.counted(ctx, "miss")
 	if ver == "" {
 		// No version yet (first use, expiry, eviction, a restarted Redis):
 		// start one. If another reader or a writer set one meanwhile, ours
@@ -347,8 +348,10 @@ func (s *Store) GetUserVersion(ctx context.Context, id string) (core.User, strin
 	return u.user(), uver + "." + tver, nil
 }
 
-// counted tells the Observer, if any, how a read was served.
-func (s *Store) counted(result string) {
+// counted tells the Observer, if any, how a read was served, and the
+// request's trace (a cache.read event on the current span, if traced).
+func (s *Store) counted(ctx context.Context, result string) {
+	tracing.CacheRead(ctx, result)
 	if s.obs != nil {
 		s.obs.CacheRead(result)
 	}

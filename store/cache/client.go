@@ -3,7 +3,9 @@ package cache
 import (
 	"time"
 
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ClientOptions returns go-redis options for addr ("host:port") tuned for a
@@ -27,4 +29,14 @@ func ClientOptions(addr string) *redis.Options {
 		// RESP3 the client checks for them around every command.
 		Protocol: 2,
 	}
+}
+
+// Instrument makes a span of each Redis command and pipeline of rdb
+// (redisotel), under the request's span. The command's text is left out
+// (WithDBStatement(false)): it holds keys and cached records, and a user
+// record holds an email. So is the caller's code location, a
+// runtime.Callers walk per command.
+func Instrument(rdb *redis.Client, tp trace.TracerProvider) error {
+	return redisotel.InstrumentTracing(rdb, redisotel.WithTracerProvider(tp),
+		redisotel.WithDBStatement(false), redisotel.WithCallerEnabled(false))
 }

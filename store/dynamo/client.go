@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/internal/awsconf"
 )
@@ -60,6 +61,11 @@ type Options struct {
 	// each time the client runs an operation: tests use it to count round
 	// trips. It must be safe for concurrent use.
 	OnCall func(op string)
+	// Tracer, if set, makes a span of each operation ("DynamoDB.GetItem",
+	// otelaws: tables, index, consistency; never keys or values); its
+	// retries are in it. nil: no span, no middleware. The Lambda image
+	// built without -tags otel has no such spans (trace_lambda.go).
+	Tracer trace.TracerProvider
 	// Observer, if set, hears each operation's consumed capacity and each
 	// throttled attempt (observe.go); without it no operation asks for its
 	// capacity.
@@ -103,6 +109,9 @@ func NewClient(ctx context.Context, o Options) (*dynamodb.Client, error) {
 		// (aws/aws-sdk-go-v2#3545). TLS already protects the body.
 		do.DisableValidateResponseChecksum = true
 		do.APIOptions = append(do.APIOptions, operationMiddleware(timeout, o.OnCall))
+		if o.Tracer != nil {
+			instrument(&do.APIOptions, o.Tracer) // trace.go
+		}
 		if o.Observer != nil {
 			do.APIOptions = append(do.APIOptions, observeMiddleware(o.Observer))
 		}
