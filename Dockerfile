@@ -22,6 +22,11 @@
 FROM --platform=$BUILDPLATFORM golang:1.26 AS build
 ARG TARGETOS
 ARG TARGETARCH
+# The build tags (docs/operations.md): add otel
+# (--build-arg GO_TAGS=lambda.norpc,lambdaenv,otel) for OpenTelemetry traces
+# joined to X-Ray, at about 1 ms more per cold start and a 15 MB larger
+# binary; without it an OTLP endpoint is ignored with a warning.
+ARG GO_TAGS=lambda.norpc,lambdaenv
 WORKDIR /src
 
 COPY go.mod go.sum ./
@@ -31,7 +36,7 @@ COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags='-s -w' -tags lambda.norpc,lambdaenv -o /out/bootstrap ./cmd/taskapi
+    go build -trimpath -ldflags='-s -w' -tags "$GO_TAGS" -o /out/bootstrap ./cmd/taskapi
 
 FROM public.ecr.aws/lambda/provided:al2023
 # The runtime starts ${LAMBDA_RUNTIME_DIR}/bootstrap, i.e. /var/runtime/bootstrap;

@@ -47,7 +47,8 @@ func TestDockerfile_BuildsWhatTheEmulatorTestRuns(t *testing.T) {
 		{"GoBuilder", len(from) > 0 && regexp.MustCompile(`^FROM (--platform=\S+ )?golang:1\.\d+`).MatchString(from[0]), "builder is not an official golang image"},
 		{"LambdaBaseImage", len(from) == 2 && strings.HasPrefix(from[1], "FROM public.ecr.aws/lambda/provided:al2023"), "final stage is not public.ecr.aws/lambda/provided:al2023"},
 		{"StaticBinary", strings.Contains(build, strings.Join(lambdaBuild.env, " ")), "the go build does not set " + strings.Join(lambdaBuild.env, " ")},
-		{"SameFlagsAsTheEmulatorTest", strings.Contains(build, "go build -trimpath -ldflags='-s -w' -tags lambda.norpc,lambdaenv "), "the go build flags differ from the emulator test's " + strings.Join(lambdaBuild.args, " ")},
+		{"SameFlagsAsTheEmulatorTest", strings.Contains(build, `go build -trimpath -ldflags='-s -w' -tags "$GO_TAGS" `) && strings.Contains(df, "\nARG GO_TAGS=lambda.norpc,lambdaenv\n"),
+			"the go build flags (with GO_TAGS's default) differ from the emulator test's " + strings.Join(lambdaBuild.args, " ")},
 		{"BuildsCmdTaskapi", strings.HasSuffix(build, "./cmd/taskapi"), "the go build does not build ./cmd/taskapi"},
 		{"BootstrapInRuntimeDir", strings.Contains(df, "COPY --from=build /out/bootstrap /var/runtime/bootstrap"), "the binary is not copied to /var/runtime/bootstrap"},
 	}
