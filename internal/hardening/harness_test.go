@@ -27,11 +27,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/metrics"
 	"github.com/taskapi/taskapi/internal/testenv"
+	"github.com/taskapi/taskapi/internal/tracing"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/cache"
@@ -276,6 +281,7 @@ type env struct {
 	client  *http.Client
 	logs    *testenv.SyncBuffer // every log line (JSON, debug level, secrets masked as in production)
 	metrics *metrics.Metrics    // nil without withMetrics
+	spans   *tracetest.InMemoryExporter
 }
 
 type envConfig struct {
@@ -289,6 +295,7 @@ type envConfig struct {
 	local         *ratelimit.Local
 	apq           graphql.Cache[string]
 	events        core.EventBus // nil: the service's own (in process)
+	spans         *tracetest.InMemoryExporter
 	// internalOK: the test provokes internal errors; otherwise any logged
 	// internal error or panic fails it (a client mistake must never be one).
 	internalOK bool
@@ -307,6 +314,12 @@ func withInternalErrors() option                    { return func(c *envConfig) 
 func withLimits(l core.Limits) option               { return func(c *envConfig) { c.limits = &l } }
 func withEvents(b core.EventBus) option             { return func(c *envConfig) { c.events = b } }
 func withMetrics() option                           { return func(c *envConfig) { c.metrics = true } }
+
+// withSpans traces every request into spans, as an OTLP exporter would
+// receive them (the SDK's in-memory exporter, synchronous).
+func withSpans(spans *tracetest.InMemoryExporter) option {
+	return func(c *envConfig) { c.spans = spans }
+}
 
 // newEnv builds what cmd/taskapi builds: the service over st and
 // server.New's handler, served on a loopback port, with rate limits (by
@@ -349,6 +362,17 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		cfg.apq = cache.NewAPQ(st.rdb, cache.APQOptions{Namespace: "hardening-apq:" + randomHex(t, 4), TTL: time.Hour, Logger: log})
 	}
 	served := st.served
+	var (
+		tp       trace.TracerProvider
+		httpOpts *tracing.HTTPOptions
+	)
+	if cfg.spans != nil {
+		p := sdktrace.NewTracerProvider(sdktrace.WithSyncer(cfg.spans))
+		t.Cleanup(func() { _ = p.Shutdown(context.Background()) })
+		tp = p
+		httpOpts = &tracing.HTTPOptions{Provider: p, Propagator: propagation.TraceContext{}}
+		served = tracing.Store(served, tp)
+	}
 	if m != nil {
 		served = metrics.Store(served, m)
 	}
@@ -365,6 +389,12 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Logger:       log,
 		Observer:     coreObs,
 		Events:       cfg.events,
+		Authenticated: func() func(context.Context, string) {
+			if tp == nil {
+				return nil
+			}
+			return tracing.SetUser
+		}(),
 	})
 	h := server.New(svc, server.Options{
 		Logger:        log,
@@ -373,6 +403,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		APQCache:      cfg.apq,
 		HSTS:          true,
 		Requests:      reqObs,
+		Tracing:       httpOpts,
 	})
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
@@ -381,7 +412,7 @@ func newEnv(t testing.TB, st stores, opts ...option) *env {
 		Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256, IdleConnTimeout: time.Minute},
 	}
 	t.Cleanup(client.CloseIdleConnections)
-	e := &env{stores: st, store: counted, svc: svc, handler: h, url: ts.URL, client: client, logs: logs, metrics: m}
+	e := &env{stores: st, store: counted, svc: svc, handler: h, url: ts.URL, client: client, logs: logs, metrics: m, spans: cfg.spans}
 	if !cfg.internalOK {
 		t.Cleanup(func() {
 			for _, bad := range []string{"internal error", "panic"} {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/taskapi/taskapi/core"
 )
@@ -92,7 +93,8 @@ func (s *session) want(what string, ok bool, r fmt.Stringer) {
 func TestNoSecretInLogs(t *testing.T) {
 	for _, b := range backends() {
 		t.Run(b.name, func(t *testing.T) {
-			e := newEnv(t, b.open(t), withPepper(pepper), withWrap(func(s core.Store) core.Store { return faulty{s} }), withInternalErrors(), withMetrics())
+			spans := tracetest.NewInMemoryExporter()
+			e := newEnv(t, b.open(t), withPepper(pepper), withWrap(func(s core.Store) core.Store { return faulty{s} }), withInternalErrors(), withMetrics(), withSpans(spans))
 			s := &session{t: t, e: e, secrets: map[string]string{}}
 			s.secret("JWT secret", string(jwtSecret))
 			s.secret("cursor secret", string(cursorSecret))
@@ -268,6 +270,7 @@ func TestNoSecretInLogs(t *testing.T) {
 				}
 			}
 			checkMetrics(t, e, s.secrets, admin.Email, aliceEmail, bobEmail)
+			checkSpans(t, spans.GetSpans(), s.secrets, admin.Email, aliceEmail, bobEmail)
 			if t.Failed() {
 				t.Logf("logs:\n%s", lastLines(logs, 40))
 			}
@@ -334,4 +337,49 @@ func slicesEqual(got []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// checkSpans looks through every span of the session (names, attributes,
+// events and their attributes, status): no secret of the session, no
+// email, no bearer token may be in any. The session's logins must have
+// been traced with the user's id, or the check proves nothing.
+func checkSpans(t *testing.T, spans tracetest.SpanStubs, secrets map[string]string, emails ...string) {
+	t.Helper()
+	if len(spans) == 0 {
+		t.Fatal("no span was recorded: the check proves nothing")
+	}
+	withUser := 0
+	for _, sp := range spans {
+		var texts []string
+		texts = append(texts, sp.Name, sp.Status.Description)
+		for _, kv := range sp.Attributes {
+			texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+			if kv.Key == "enduser.id" {
+				withUser++
+			}
+		}
+		for _, ev := range sp.Events {
+			texts = append(texts, ev.Name)
+			for _, kv := range ev.Attributes {
+				texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+			}
+		}
+		all := strings.Join(texts, "\n")
+		for what, secret := range secrets {
+			if strings.Contains(all, secret) {
+				t.Errorf("span %q holds %s", sp.Name, what)
+			}
+		}
+		for _, email := range emails {
+			if strings.Contains(strings.ToLower(all), strings.ToLower(email)) {
+				t.Errorf("span %q holds an email address", sp.Name)
+			}
+		}
+		if strings.Contains(all, "Bearer ") {
+			t.Errorf("span %q holds a bearer token", sp.Name)
+		}
+	}
+	if withUser == 0 {
+		t.Error("no span carries enduser.id: the requests were not traced as a user's")
+	}
 }
