@@ -158,6 +158,18 @@ func WithBearer(ctx context.Context, bearerToken string) context.Context {
 	return context.WithValue(ctx, authKey{}, next)
 }
 
+// Renewed returns ctx with the same credentials and a fresh
+// authentication: each operation of a long-lived connection (a WebSocket,
+// whose context outlives its operations) is authorized as the store has
+// its user when it runs, not as when the connection opened.
+func Renewed(ctx context.Context) context.Context {
+	st, ok := ctx.Value(authKey{}).(*authState)
+	if !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, authKey{}, &authState{token: st.token, clientIP: st.clientIP, userAgent: st.userAgent})
+}
+
 // WithUserAgent records the client's User-Agent on a request's context made
 // by WithRequest (sessions keep it, to be recognized in User.sessions).
 func WithUserAgent(ctx context.Context, userAgent string) context.Context {

@@ -100,6 +100,7 @@ func NewHandler(svc *core.Service, opts Options) http.Handler {
 		}
 	}
 	srv.AddTransport(httpTransport{live: !opts.NoLive})
+	srv.AroundOperations(renewWSAuth) // first: every later step authorizes the operation as it runs
 	docs := newDocCache(maxCachedDocs)
 	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(parserTokenLimit)

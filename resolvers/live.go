@@ -80,7 +80,7 @@ func wsInit(svc *core.Service) transport.WebsocketInitFunc {
 		if scheme, rest, ok := strings.Cut(strings.TrimSpace(token), " "); ok && strings.EqualFold(scheme, "bearer") {
 			token = strings.TrimSpace(rest)
 		}
-		ctx = core.WithBearer(ctx, token)
+		ctx = context.WithValue(core.WithBearer(ctx, token), wsConnection{}, true)
 		if token == "" {
 			return ctx, nil, nil
 		}
@@ -94,6 +94,19 @@ func wsInit(svc *core.Service) transport.WebsocketInitFunc {
 		}
 		return ctx, nil, nil
 	}
+}
+
+// wsConnection marks the context of a WebSocket's operations.
+type wsConnection struct{}
+
+// renewWSAuth authenticates each operation of a WebSocket anew
+// (core.Renewed): the connection's context lives for hours, and a
+// memoized authentication would keep a deactivated user's queries going.
+func renewWSAuth(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if ctx.Value(wsConnection{}) != nil {
+		ctx = core.Renewed(ctx)
+	}
+	return next(ctx)
 }
 
 // sseTransport is gqlgen's SSE for the requests graphql-sse's clients

@@ -292,3 +292,42 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 		t.Fatalf("another user's subscriber on B got %s %s", m.Type, m.Payload)
 	}
 }
+
+// TestWebSocketOperationsAreAuthorizedAsTheyRun: a WebSocket lives for
+// hours; a query sent over it after its user was deactivated is refused,
+// as a request would be, although the connection authenticated when the
+// user was active.
+func TestWebSocketOperationsAreAuthorizedAsTheyRun(t *testing.T) {
+	e := newEnv(t, openEmbedded(t))
+	ann, admin := e.mustUser(t, "ann"), e.mustAdmin(t)
+	ws, ack, err := e.dialWS(t, ann.Token)
+	if err != nil || ack.Type != "connection_ack" {
+		t.Fatalf("connection_init: %+v, %v", ack, err)
+	}
+	ws.subscribe("1", `{ me { id } }`)
+	if m, g := ws.event(3 * time.Second); m.Type != "next" || len(g.Errors) != 0 || !strings.Contains(string(g.Data), ann.ID) {
+		t.Fatalf("a query over the socket: %s %s", m.Type, m.Payload)
+	}
+	if m, _ := ws.event(3 * time.Second); m.Type != "complete" {
+		t.Fatalf("after the query's answer: %s", m.Type)
+	}
+	if g := e.gql(t, admin.Token, `mutation($id: ID!) { updateUser(id: $id, input: {activationStatus: INACTIVE}) { id } }`, vars{"id": ann.ID}); !g.ok() {
+		t.Fatalf("deactivate: %s", g)
+	}
+	ws.subscribe("2", `{ me { id } }`)
+	m, err := ws.read(3 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g gqlReply
+	if m.Type == "next" {
+		_ = json.Unmarshal(m.Payload, &g)
+	} else if m.Type == "error" {
+		var errs []gqlError
+		_ = json.Unmarshal(m.Payload, &errs)
+		g.Errors = errs
+	}
+	if len(g.Errors) == 0 || g.Data != nil && string(g.Data) != "null" {
+		t.Fatalf("a deactivated user's query over the old socket: %s %s", m.Type, m.Payload)
+	}
+}
