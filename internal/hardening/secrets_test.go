@@ -353,7 +353,7 @@ func checkSpans(t *testing.T, spans tracetest.SpanStubs, secrets map[string]stri
 		var texts []string
 		texts = append(texts, sp.Name, sp.Status.Description)
 		for _, kv := range sp.Attributes {
-			texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+			texts = append(texts, string(kv.Key)+"="+kv.Value.String())
 			if kv.Key == "enduser.id" {
 				withUser++
 			}
@@ -361,7 +361,7 @@ func checkSpans(t *testing.T, spans tracetest.SpanStubs, secrets map[string]stri
 		for _, ev := range sp.Events {
 			texts = append(texts, ev.Name)
 			for _, kv := range ev.Attributes {
-				texts = append(texts, string(kv.Key)+"="+kv.Value.Emit())
+				texts = append(texts, string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 		all := strings.Join(texts, "\n")
