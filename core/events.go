@@ -196,27 +196,12 @@ func (s *Service) TaskEvents(ctx context.Context) (<-chan TaskEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan TaskEvent, 1)
-	go func() {
-		defer close(out)
-		for e := range events {
-			switch {
-			case e.end != nil:
-				select {
-				case out <- TaskEvent{end: e.end}:
-				case <-ctx.Done():
-				}
-				return
-			case e.Task != nil && e.Task.UserID == u.ID:
-				select {
-				case out <- *e.Task:
-				case <-ctx.Done():
-					return
-				}
-			}
+	return deliver(ctx, events, func(e Event) *TaskEvent {
+		if e.Task != nil && e.Task.UserID == u.ID {
+			return e.Task
 		}
-	}()
-	return out, nil
+		return nil
+	}, func(err error) TaskEvent { return TaskEvent{end: err} }), nil
 }
 
 // UserEvents streams every user change to an admin, as TaskEvents does;
@@ -230,27 +215,36 @@ func (s *Service) UserEvents(ctx context.Context) (<-chan UserEvent, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan UserEvent, 1)
+	return deliver(ctx, events, func(e Event) *UserEvent { return e.User }, func(err error) UserEvent { return UserEvent{end: err} }), nil
+}
+
+// deliver hands a subscription's events to its reader: those pick keeps,
+// then, if the subscription ended for a reason, one last event saying why
+// (ended), until ctx ends.
+func deliver[T any](ctx context.Context, events <-chan busEvent, pick func(Event) *T, ended func(error) T) <-chan T {
+	out := make(chan T, 1)
 	go func() {
 		defer close(out)
 		for e := range events {
-			switch {
-			case e.end != nil:
-				select {
-				case out <- UserEvent{end: e.end}:
-				case <-ctx.Done():
-				}
+			next, last := pick(e.Event), e.end != nil
+			if last {
+				v := ended(e.end)
+				next = &v
+			}
+			if next == nil {
+				continue
+			}
+			select {
+			case out <- *next:
+			case <-ctx.Done():
 				return
-			case e.User != nil:
-				select {
-				case out <- *e.User:
-				case <-ctx.Done():
-					return
-				}
+			}
+			if last {
+				return
 			}
 		}
 	}()
-	return out, nil
+	return out
 }
 
 // busEvent is an event or the reason a subscription ended.
