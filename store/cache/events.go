@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -66,7 +67,11 @@ func (b *Bus) Publish(ctx context.Context, e core.Event) {
 		err = b.g.do(ctx, func(ctx context.Context) error { return b.rdb.Publish(ctx, b.ch, msg).Err() })
 	}
 	if err != nil {
-		b.log.WarnContext(ctx, "event not published to redis: only this instance's subscribers get it", "err", err)
+		// An open breaker was logged once when it opened; anything else is
+		// worth a line.
+		if !errors.Is(err, ErrUnavailable) {
+			b.log.WarnContext(ctx, "event not published to redis: only this instance's subscribers get it", "err", err)
+		}
 		b.local.Publish(ctx, e)
 	}
 }
