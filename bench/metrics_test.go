@@ -10,143 +10,85 @@ import (
 	"time"
 
 	"github.com/alexedwards/argon2id"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/taskapi/taskapi/core"
 	"github.com/taskapi/taskapi/internal/logging"
 	"github.com/taskapi/taskapi/internal/metrics"
+	"github.com/taskapi/taskapi/internal/tracing"
 	"github.com/taskapi/taskapi/ratelimit"
 	"github.com/taskapi/taskapi/server"
 	"github.com/taskapi/taskapi/store/embedded"
 )
 
-// newMetricsEnv is the handler as cmd/taskapi builds it on the embedded
-// store, with METRICS_ADDR set (on) or not: the metrics under the
-// service, in core and in the handler, or nothing at all.
-func newMetricsEnv(tb testing.TB, on bool) *env {
+// telemetry is what a telemetry benchmark wires into the handler as
+// cmd/taskapi builds it; its zero value is telemetry off.
+type telemetry struct {
+	store    func(core.Store) core.Store // a decorator under the service
+	observer core.Observer
+	requests server.RequestObserver
+	authed   func(context.Context, string)
+	tracing  *tracing.HTTPOptions
+	wrap     func(http.Handler) http.Handler // around the handler
+}
+
+// newTelemetryEnv is the whole handler on the embedded store, with one
+// user logged in, and t wired in.
+func newTelemetryEnv(tb testing.TB, t telemetry) *env {
 	tb.Helper()
 	st, err := embedded.Open(tb.TempDir())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = st.Close() })
-	var (
-		store   core.Store = st
-		coreObs core.Observer
-		reqObs  server.RequestObserver
-	)
-	if on {
-		m := metrics.New()
-		store, coreObs, reqObs = metrics.Store(st, m), m, m
+	var store core.Store = st
+	if t.store != nil {
+		store = t.store(st)
 	}
 	tokens := core.NewTokens([]byte("a-32-byte-bench-secret-........."), time.Hour, nil)
 	svc := core.NewService(core.Config{
-		Store:        store,
-		Hasher:       core.NewHasher("", &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 0),
-		Tokens:       tokens,
-		CursorSecret: []byte("cursor"),
-		Limiter:      core.NewLimiter(ratelimit.NewLocal(0), core.DefaultLimits()),
-		Observer:     coreObs,
+		Store:         store,
+		Hasher:        core.NewHasher("", &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 0),
+		Tokens:        tokens,
+		CursorSecret:  []byte("cursor"),
+		Limiter:       core.NewLimiter(ratelimit.NewLocal(0), core.DefaultLimits()),
+		Observer:      t.observer,
+		Authenticated: t.authed,
 	})
 	if _, err := svc.Register(context.Background(), core.RegisterInput{Username: "bench", Email: "bench@example.com", Password: "s3cret!pw"}); err != nil {
 		tb.Fatal(err)
 	}
-	h := server.New(svc, server.Options{Logger: logging.New(io.Discard, "json", "info"), Requests: reqObs, Ready: []server.ReadyCheck{{Name: "store", Ping: st.Ping}}})
+	var h http.Handler = server.New(svc, server.Options{Logger: logging.New(io.Discard, "json", "info"), Requests: t.requests, Tracing: t.tracing,
+		Ready: []server.ReadyCheck{{Name: "store", Ping: st.Ping}}})
+	if t.wrap != nil {
+		h = t.wrap(h)
+	}
 	e := &env{h: h, svc: svc, tokens: tokens}
 	e.login(tb)
 	return e
 }
 
-// BenchmarkMetrics is the cost of the metrics per request: off (no
-// METRICS_ADDR: what every deployment without it runs, and Lambda) against
-// on, for the cheapest request (/healthz, where a fixed cost shows most)
-// and two real ones. docs/operations.md gives the ratio.
-func BenchmarkMetrics(b *testing.B) {
-	healthz := request{http.MethodGet, "/healthz", ""}
-	for _, r := range []struct {
-		name string
-		req  request
-	}{{"Healthz", healthz}, {"RESTFetchTask", restFetchTask}, {"GraphQLTasks20", graphqlTasks}} {
-		for _, on := range []bool{false, true} {
-			name := r.name + "/off"
-			if on {
-				name = r.name + "/on"
-			}
-			b.Run(name, func(b *testing.B) {
-				e := newMetricsEnv(b, on)
-				e.do(b, r.req)
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					e.do(b, r.req)
-				}
-			})
-		}
-	}
-}
-
-// newEMFEnv is the handler as cmd/taskapi builds it inside Lambda, with
-// the EMF lines written to w after each request (on), or without metrics
-// (off: the Lambda image before EMF).
-func newEMFEnv(tb testing.TB, w io.Writer) *env {
-	tb.Helper()
-	st, err := embedded.Open(tb.TempDir())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
-	var (
-		store   core.Store = st
-		coreObs core.Observer
-		reqObs  server.RequestObserver
-		emf     *metrics.EMF
-	)
-	if w != nil {
-		emf = metrics.NewEMF(w, "taskapi/bench")
-		store, coreObs, reqObs = metrics.Store(st, emf), emf, emf
-	}
-	tokens := core.NewTokens([]byte("a-32-byte-bench-secret-........."), time.Hour, nil)
-	svc := core.NewService(core.Config{
-		Store:        store,
-		Hasher:       core.NewHasher("", &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 0),
-		Tokens:       tokens,
-		CursorSecret: []byte("cursor"),
-		Limiter:      core.NewLimiter(ratelimit.NewLocal(0), core.DefaultLimits()),
-		Observer:     coreObs,
-	})
-	if _, err := svc.Register(context.Background(), core.RegisterInput{Username: "bench", Email: "bench@example.com", Password: "s3cret!pw"}); err != nil {
-		tb.Fatal(err)
-	}
-	h := server.New(svc, server.Options{Logger: logging.New(io.Discard, "json", "info"), Requests: reqObs, Ready: []server.ReadyCheck{{Name: "store", Ping: st.Ping}}})
-	e := &env{h: emf.FlushEach(h), svc: svc, tokens: tokens}
-	e.login(tb)
-	return e
-}
-
-// BenchmarkEMF is the cost of the EMF lines per Lambda request: off (the
-// Lambda image without metrics) against on, its lines written to a file
-// (one write(2) per request, as to the Lambda runtime's stdout pipe).
-// docs/operations.md gives the ratio.
-func BenchmarkEMF(b *testing.B) {
+// benchOnOff measures /healthz (where a fixed cost shows most), REST
+// fetch-task and GraphQL tasks(first: 20) with telemetry off and with what
+// on builds; docs/operations.md gives the ratios.
+func benchOnOff(b *testing.B, on func(b *testing.B) telemetry) {
 	for _, r := range []struct {
 		name string
 		req  request
 	}{{"Healthz", request{http.MethodGet, "/healthz", ""}}, {"RESTFetchTask", restFetchTask}, {"GraphQLTasks20", graphqlTasks}} {
-		for _, on := range []bool{false, true} {
+		for _, lit := range []bool{false, true} {
 			name := r.name + "/off"
-			if on {
+			if lit {
 				name = r.name + "/on"
 			}
 			b.Run(name, func(b *testing.B) {
-				var w io.Writer
-				if on {
-					f, err := os.Create(filepath.Join(b.TempDir(), "stdout"))
-					if err != nil {
-						b.Fatal(err)
-					}
-					b.Cleanup(func() { _ = f.Close() })
-					w = f
+				var t telemetry
+				if lit {
+					t = on(b)
 				}
-				e := newEMFEnv(b, w)
+				e := newTelemetryEnv(b, t)
 				e.do(b, r.req)
 				b.ReportAllocs()
 				b.ResetTimer()
@@ -156,4 +98,44 @@ func BenchmarkEMF(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkMetrics: METRICS_ADDR unset (what every deployment without it
+// runs, and Lambda) against set: the metrics under the service, in core
+// and in the handler.
+func BenchmarkMetrics(b *testing.B) {
+	benchOnOff(b, func(*testing.B) telemetry {
+		m := metrics.New()
+		return telemetry{store: func(s core.Store) core.Store { return metrics.Store(s, m) }, observer: m, requests: m}
+	})
+}
+
+// BenchmarkEMF: the Lambda image without metrics against with its EMF
+// lines, written to a file after each request (one write(2), as to the
+// Lambda runtime's stdout pipe).
+func BenchmarkEMF(b *testing.B) {
+	benchOnOff(b, func(b *testing.B) telemetry {
+		f, err := os.Create(filepath.Join(b.TempDir(), "stdout"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = f.Close() })
+		emf := metrics.NewEMF(f, "taskapi/bench")
+		return telemetry{store: func(s core.Store) core.Store { return metrics.Store(s, emf) }, observer: emf, requests: emf, wrap: emf.FlushEach}
+	})
+}
+
+// BenchmarkTracing: no OTLP endpoint (every deployment without one, and
+// the Lambda image built without -tags otel) against one, every request
+// sampled (the SDK's default): the batch span processor, the store
+// decorator, core's user-id hook and the HTTP middleware. The exporter
+// discards: the export runs in the background, off the request path, so
+// what a request pays is making and recording its spans.
+func BenchmarkTracing(b *testing.B) {
+	benchOnOff(b, func(b *testing.B) telemetry {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
+		b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+		return telemetry{store: func(s core.Store) core.Store { return tracing.Store(s, tp) }, authed: tracing.SetUser,
+			tracing: &tracing.HTTPOptions{Provider: tp, Propagator: propagation.TraceContext{}}}
+	})
 }
