@@ -3,9 +3,6 @@
 package metrics_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -45,24 +42,6 @@ func newServer(t *testing.T, limits core.Limits) (*httptest.Server, *metrics.Met
 	ts := httptest.NewServer(server.New(svc, server.Options{Requests: m}))
 	t.Cleanup(ts.Close)
 	return ts, m
-}
-
-func call(t *testing.T, ts *httptest.Server, method, path, token, body string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return resp.StatusCode, out
 }
 
 // value is the value of the counter (or the count of the histogram) name
@@ -112,10 +91,10 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 	ts, m := newServer(t, limits)
 
 	const email, pw = "ann@example.com", "s3cret!pw"
-	if code, out := call(t, ts, "POST", "/api/v1/auth/register", "", `{"username":"ann","email":"`+email+`","password":"`+pw+`"}`); code != 200 {
+	if code, out := send(t, ts, "POST", "/api/v1/auth/register", "", `{"username":"ann","email":"`+email+`","password":"`+pw+`"}`); code != 200 {
 		t.Fatalf("register: %d %v", code, out)
 	}
-	_, out := call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
+	_, out := send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
 	token, _ := out["access_token"].(string)
 	if token == "" {
 		t.Fatalf("login: %v", out)
@@ -131,55 +110,55 @@ func TestMetricsAfterRealRequests(t *testing.T) {
 		delta  float64
 	}{
 		{"LoginFailure", func(t *testing.T) {
-			if code, _ := call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"wrong!pw1"}`); code != 401 {
+			if code, _ := send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"wrong!pw1"}`); code != 401 {
 				t.Fatalf("wrong password: %d", code)
 			}
 		}, "taskapi_login_failures_total", map[string]string{"reason": "bad_credentials"}, 1},
 		{"LoginFailureCountedAsRequest", func(t *testing.T) {
-			call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"nobody@example.com","password":"wrong!pw1"}`)
+			send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"nobody@example.com","password":"wrong!pw1"}`)
 		}, "taskapi_requests_total", req("rest", "POST /api/v1/auth/login", "401"), 1},
 		{"UnknownEmailIsAStoreNotFound", func(t *testing.T) {
-			call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"nobody2@example.com","password":"wrong!pw1"}`)
+			send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"nobody2@example.com","password":"wrong!pw1"}`)
 		}, "taskapi_store_errors_total", map[string]string{"kind": "not_found"}, 1},
 		{"GraphQLOperation", func(t *testing.T) {
-			if code, out := call(t, ts, "POST", "/graphql", token, `{"query":"query Mine { me { id } }"}`); code != 200 || out["errors"] != nil {
+			if code, out := send(t, ts, "POST", "/graphql", token, `{"query":"query Mine { me { id } }"}`); code != 200 || out["errors"] != nil {
 				t.Fatalf("me: %d %v", code, out)
 			}
 		}, "taskapi_requests_total", req("graphql", "query.me", "OK"), 1},
 		{"GraphQLErrorCode", func(t *testing.T) {
-			call(t, ts, "POST", "/graphql", "", `{"query":"{ me { id } }"}`)
+			send(t, ts, "POST", "/graphql", "", `{"query":"{ me { id } }"}`)
 		}, "taskapi_requests_total", req("graphql", "query.me", "UNAUTHENTICATED"), 1},
 		{"GraphQLSeveralRootFields", func(t *testing.T) {
-			call(t, ts, "POST", "/graphql", token, `{"query":"{ me { id } tasks(first: 1) { totalCount } }"}`)
+			send(t, ts, "POST", "/graphql", token, `{"query":"{ me { id } tasks(first: 1) { totalCount } }"}`)
 		}, "taskapi_requests_total", req("graphql", "query.multiple", "OK"), 1},
 		{"GraphQLRefusedBeforeExecution", func(t *testing.T) {
-			call(t, ts, "POST", "/graphql", token, `{"query":"{ nosuchfield }"}`)
+			send(t, ts, "POST", "/graphql", token, `{"query":"{ nosuchfield }"}`)
 		}, "taskapi_requests_total", req("graphql", "unknown", "400"), 1},
 		{"GraphQLLatency", func(t *testing.T) {
-			call(t, ts, "POST", "/graphql", token, `{"query":"{ me { id } }"}`)
+			send(t, ts, "POST", "/graphql", token, `{"query":"{ me { id } }"}`)
 		}, "taskapi_request_duration_seconds", map[string]string{"transport": "graphql"}, 1},
 		{"RESTRouteTemplate", func(t *testing.T) {
-			if code, _ := call(t, ts, "GET", "/api/v1/tasks/fetch-task", token, ""); code != 200 {
+			if code, _ := send(t, ts, "GET", "/api/v1/tasks/fetch-task", token, ""); code != 200 {
 				t.Fatalf("fetch-task: %d", code)
 			}
 		}, "taskapi_requests_total", req("rest", "GET /api/v1/tasks/fetch-task", "200"), 1},
 		{"RESTRouteWithAnIDIsItsTemplate", func(t *testing.T) {
-			call(t, ts, "DELETE", "/api/v1/tasks/delete-task/00000000-0000-0000-0000-000000000000", token, "")
+			send(t, ts, "DELETE", "/api/v1/tasks/delete-task/00000000-0000-0000-0000-000000000000", token, "")
 		}, "taskapi_requests_total", req("rest", "DELETE /api/v1/tasks/delete-task/{task_id}", "404"), 1},
 		{"UnmatchedPath", func(t *testing.T) {
-			call(t, ts, "GET", "/no/such/"+email, "", "")
+			send(t, ts, "GET", "/no/such/"+email, "", "")
 		}, "taskapi_requests_total", req("other", "unmatched", "404"), 1},
 		{"Healthz", func(t *testing.T) {
-			call(t, ts, "GET", "/healthz", "", "")
+			send(t, ts, "GET", "/healthz", "", "")
 		}, "taskapi_requests_total", req("other", "GET /healthz", "200"), 1},
 		{"RateLimitRefusal", func(t *testing.T) {
 			// Three attempts at one account from one address are allowed:
 			// the login and the wrong password above used two, so of these
 			// four, three are refused.
 			for range 3 {
-				call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"wrong!pw2"}`)
+				send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"wrong!pw2"}`)
 			}
-			if code, _ := call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"wrong!pw2"}`); code != 429 {
+			if code, _ := send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"wrong!pw2"}`); code != 429 {
 				t.Fatalf("want a refusal, got %d", code)
 			}
 		}, "taskapi_rate_limited_total", map[string]string{"limit": "login_account"}, 3},
@@ -254,17 +233,17 @@ func TestSubscriptionGauge(t *testing.T) {
 func TestSessionEvents(t *testing.T) {
 	ts, m := newServer(t, core.DefaultLimits())
 	const email, pw = "sam@example.com", "s3cret!pw"
-	if code, out := call(t, ts, "POST", "/api/v1/auth/register", "", `{"username":"sam","email":"`+email+`","password":"`+pw+`"}`); code != 200 {
+	if code, out := send(t, ts, "POST", "/api/v1/auth/register", "", `{"username":"sam","email":"`+email+`","password":"`+pw+`"}`); code != 200 {
 		t.Fatalf("register: %d %v", code, out)
 	}
 	ev := func(e string) float64 {
 		return value(t, m, "taskapi_session_events_total", map[string]string{"event": e})
 	}
-	_, out := call(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
+	_, out := send(t, ts, "POST", "/api/v1/auth/login", "", `{"email":"`+email+`","password":"`+pw+`"}`)
 	refresh, _ := out["refresh_token"].(string)
-	_, out = call(t, ts, "POST", "/api/v1/auth/refresh", "", `{"refresh_token":"`+refresh+`"}`)
+	_, out = send(t, ts, "POST", "/api/v1/auth/refresh", "", `{"refresh_token":"`+refresh+`"}`)
 	token, _ := out["access_token"].(string)
-	if code, _ := call(t, ts, "POST", "/api/v1/auth/logout", token, ""); code != 200 {
+	if code, _ := send(t, ts, "POST", "/api/v1/auth/logout", token, ""); code != 200 {
 		t.Fatalf("logout: %d", code)
 	}
 	for _, e := range []string{core.SessionLogin, core.SessionRefresh, core.SessionLogout} {
